@@ -1,0 +1,318 @@
+#!/usr/bin/env bash
+# Build once, cache, and use a Debian 13 (trixie) root filesystem with PHP 8.4,
+# phpredis 6.x and Redis, for running tests in a chroot.
+#
+# Usage (as root):
+#   scripts/trixie-runtime.sh ensure        build the rootfs if missing, print its path
+#   scripts/trixie-runtime.sh path          print the rootfs path (does not build)
+#   scripts/trixie-runtime.sh run [--bind DIR]... [--env NAME=VALUE]... [--cwd DIR] [--] CMD [ARG]...
+#       run CMD inside the rootfs (building it first if needed). The chroot shares the
+#       host's network namespace, so servers started inside are reachable on 127.0.0.1.
+#       --bind DIR        bind-mount host directory DIR at the same path inside (repeatable)
+#       --env NAME=VALUE  set a variable; the command otherwise gets a clean environment
+#                         (PATH, HOME=/root, LANG=C.UTF-8)
+#       --cwd DIR         working directory inside the chroot (default /)
+#     Every run gets its own mount namespace (unshare --mount): fresh /proc, the host's /dev,
+#     an empty tmpfs on /tmp and /run, and the binds; all of it vanishes when the command
+#     (and anything it left running) exits. Exit status is the command's.
+#     CMD is exec'd, not forked: killing the process you spawned kills CMD itself.
+#
+# Environment:
+#   PHP_REDIS_SESSIONS_TRIXIE_ROOT    rootfs location
+#                                     (default /var/cache/php-redis-sessions/trixie-rootfs)
+#   PHP_REDIS_SESSIONS_TRIXIE_MIRROR  Debian mirror (default http://deb.debian.org/debian)
+set -eu
+set -o pipefail
+
+ROOT=${PHP_REDIS_SESSIONS_TRIXIE_ROOT:-/var/cache/php-redis-sessions/trixie-rootfs}
+ROOT=${ROOT%/}
+MIRROR=${PHP_REDIS_SESSIONS_TRIXIE_MIRROR:-http://deb.debian.org/debian}
+SUITE=trixie
+PACKAGES=php8.4-cli,php-redis,redis-server,redis-tools,openssl,ca-certificates,netbase
+MARKER=.php-redis-sessions-ready
+# Bump the version when the build recipe changes: a different stamp forces a rebuild.
+STAMP="v1 $SUITE minbase $PACKAGES"
+CHROOT_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+# Runs inside the chroot: cd to $1, then exec the rest.
+# shellcheck disable=SC2016
+CD_EXEC='cd "$1" || exit 125; shift; exec "$@"'
+SELF=$(readlink -f "${BASH_SOURCE[0]}")
+
+say() { printf 'trixie-runtime: %s\n' "$*" >&2; }
+die() {
+    say "error: $*"
+    exit 1
+}
+
+need_root() {
+    [ "$(id -u)" -eq 0 ] || die "must run as root (debootstrap, chroot and mount need it); try sudo"
+}
+
+is_ready() {
+    [ -f "$ROOT/$MARKER" ] && [ "$(head -n 1 "$ROOT/$MARKER")" = "stamp=$STAMP" ]
+}
+
+# Fail if anything is mounted at or below $1 (rm -rf would follow a bind mount).
+assert_no_mounts_below() {
+    local dir=$1 hits
+    hits=$(awk -v d="$dir" '$5 == d || index($5, d "/") == 1 { print $5 }' /proc/self/mountinfo)
+    [ -z "$hits" ] || die "refusing to delete $dir: mounts below it: $(echo "$hits" | tr '\n' ' ')"
+}
+
+safe_rm() {
+    [ -e "$1" ] || return 0
+    assert_no_mounts_below "$1"
+    rm -rf --one-file-system "$1"
+}
+
+have_unshare() {
+    command -v unshare >/dev/null 2>&1 && unshare --mount --propagation private true 2>/dev/null
+}
+
+install_debootstrap() {
+    command -v debootstrap >/dev/null 2>&1 && return 0
+    say "installing debootstrap with apt-get"
+    if ! apt-get install -y -qq --no-install-recommends debootstrap >>"$LOG" 2>&1; then
+        apt-get update -qq >>"$LOG" 2>&1
+        apt-get install -y -qq --no-install-recommends debootstrap >>"$LOG" 2>&1
+    fi
+}
+
+# Set up the mounts a command needs inside rootfs $1 (the caller makes them disappear:
+# a private mount namespace, or cleanup_mounts in the fallback).
+setup_mounts() {
+    local root=$1
+    shift
+    mkdir -p "$root/proc" "$root/dev" "$root/tmp" "$root/run"
+    mount -t proc proc "$root/proc" 2>/dev/null || mount --rbind /proc "$root/proc"
+    mount --rbind /dev "$root/dev"
+    mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs "$root/tmp"
+    mount -t tmpfs -o mode=755,nosuid,nodev tmpfs "$root/run"
+    local dir
+    for dir in "$@"; do
+        mkdir -p "$root$dir"
+        mount --rbind "$dir" "$root$dir"
+    done
+}
+
+MOUNTED_ROOT=
+cleanup_mounts() {
+    [ -n "$MOUNTED_ROOT" ] || return 0
+    local m
+    # Deepest first.
+    awk -v d="$MOUNTED_ROOT" 'index($5, d "/") == 1 { print $5 }' /proc/self/mountinfo |
+        sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
+    MOUNTED_ROOT=
+}
+
+# parse_run_args ARGS...: fills BINDS, ENVS, CWD, CMD.
+parse_run_args() {
+    BINDS=()
+    ENVS=()
+    CWD=/
+    while [ $# -gt 0 ]; do
+        case $1 in
+        --bind)
+            [ $# -ge 2 ] || die "--bind needs a directory"
+            local d
+            d=$(readlink -f "$2") || die "--bind $2: no such directory"
+            [ -d "$d" ] || die "--bind $2: not a directory"
+            [ "$d" != / ] || die "--bind /: not allowed"
+            BINDS+=("$d")
+            shift 2
+            ;;
+        --bind=*)
+            set -- --bind "${1#--bind=}" "${@:2}"
+            ;;
+        --env)
+            [ $# -ge 2 ] || die "--env needs NAME=VALUE"
+            case $2 in *=*) ;; *) die "--env $2: expected NAME=VALUE" ;; esac
+            ENVS+=("$2")
+            shift 2
+            ;;
+        --cwd)
+            [ $# -ge 2 ] || die "--cwd needs a directory"
+            CWD=$2
+            shift 2
+            ;;
+        --)
+            shift
+            break
+            ;;
+        -*) die "run: unknown option $1" ;;
+        *) break ;;
+        esac
+    done
+    [ $# -gt 0 ] || die "run: no command given"
+    CMD=("$@")
+}
+
+exec_chroot() {
+    local root=$1
+    exec chroot "$root" /usr/bin/env -i PATH="$CHROOT_PATH" HOME=/root LANG=C.UTF-8 "${ENVS[@]}" \
+        /bin/sh -c "$CD_EXEC" sh "$CWD" "${CMD[@]}"
+}
+
+# run_in ROOT ARGS...: run a command in ROOT (which must exist).
+run_in() {
+    local root=$1
+    shift
+    if have_unshare; then
+        exec unshare --mount --propagation private "$SELF" __run-ns "$root" "$@"
+    fi
+    # Fallback without mount namespaces: mount in the host namespace, unmount on exit.
+    parse_run_args "$@"
+    MOUNTED_ROOT=$root
+    trap cleanup_mounts EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+    setup_mounts "$root" "${BINDS[@]}"
+    local rc=0
+    chroot "$root" /usr/bin/env -i PATH="$CHROOT_PATH" HOME=/root LANG=C.UTF-8 "${ENVS[@]}" \
+        /bin/sh -c "$CD_EXEC" sh "$CWD" "${CMD[@]}" || rc=$?
+    cleanup_mounts
+    exit "$rc"
+}
+
+# Run a verification command in a subshell (run_in execs) and capture its output.
+in_root() {
+    local root=$1
+    shift
+    ("$SELF" __run-in "$root" -- "$@")
+}
+
+build() {
+    need_root
+    local parent
+    parent=$(dirname "$ROOT")
+    mkdir -p "$parent"
+    LOG="$ROOT.build.log"
+    exec 9>"$ROOT.lock"
+    flock 9
+    if is_ready; then
+        exec 9>&-
+        return 0
+    fi
+    local stale
+    for stale in "$ROOT".tmp.* "$ROOT".old.*; do
+        if [ -e "$stale" ]; then safe_rm "$stale"; fi
+    done
+    local tmp="$ROOT.tmp.$$" start=$SECONDS
+    : >"$LOG"
+    BUILD_TMP=$tmp
+    trap 'build_failed' EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+
+    install_debootstrap
+    say "building Debian $SUITE rootfs in $ROOT (log: $LOG); this takes a few minutes"
+    local -a dbs_args=(--variant=minbase --include="$PACKAGES" --components=main)
+    if [ -f /usr/share/keyrings/debian-archive-keyring.gpg ]; then
+        dbs_args+=(--keyring=/usr/share/keyrings/debian-archive-keyring.gpg)
+    fi
+    local cache="$parent/debs"
+    mkdir -p "$cache"
+    dbs_args+=(--cache-dir="$cache")
+    dbs_args+=("$SUITE" "$tmp" "$MIRROR")
+    # Old debootstrap releases lack a trixie script; sid's works for it.
+    if [ ! -e "/usr/share/debootstrap/scripts/$SUITE" ]; then
+        dbs_args+=(/usr/share/debootstrap/scripts/sid)
+    fi
+    # Its own mounts (proc, sys in the target) stay private even if it is killed.
+    local -a ns=()
+    if have_unshare; then ns=(unshare --mount --propagation private); fi
+    "${ns[@]}" debootstrap "${dbs_args[@]}" >>"$LOG" 2>&1
+
+    printf '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n' >"$tmp/etc/hosts"
+    echo php-redis-sessions-test >"$tmp/etc/hostname"
+    rm -rf "${tmp:?}"/var/cache/apt/archives/*.deb "${tmp:?}"/var/lib/apt/lists/*
+
+    say "verifying"
+    local php_v redis_v rs_v rc_v ossl_v
+    php_v=$(in_root "$tmp" php -r 'echo PHP_VERSION;' 2>>"$LOG") || die "php does not run"
+    redis_v=$(in_root "$tmp" php -r 'echo phpversion("redis");' 2>>"$LOG") || die "php -r failed"
+    case $redis_v in 6.*) ;; *) die "phpredis is '$redis_v', want 6.x" ;; esac
+    in_root "$tmp" php -r 'exit(in_array("tls", stream_get_transports()) ? 0 : 1);' 2>>"$LOG" ||
+        die "PHP has no tls:// stream transport"
+    rs_v=$(in_root "$tmp" redis-server --version 2>>"$LOG") || die "redis-server does not run"
+    rc_v=$(in_root "$tmp" redis-cli --version 2>>"$LOG") || die "redis-cli does not run"
+    ossl_v=$(in_root "$tmp" openssl version 2>>"$LOG") || die "openssl does not run"
+    {
+        echo "php -v:"
+        in_root "$tmp" php -v
+        echo "$rs_v"
+    } >>"$LOG" 2>&1
+
+    {
+        echo "stamp=$STAMP"
+        echo "php=$php_v"
+        echo "phpredis=$redis_v"
+        echo "redis-server=$rs_v"
+        echo "redis-cli=$rc_v"
+        echo "openssl=$ossl_v"
+        echo "mirror=$MIRROR"
+        echo "built=$(date -u +%Y-%m-%dT%H:%M:%SZ) in $((SECONDS - start))s"
+    } >"$tmp/$MARKER"
+
+    local old=
+    if [ -e "$ROOT" ]; then
+        old="$ROOT.old.$$"
+        assert_no_mounts_below "$ROOT"
+        mv "$ROOT" "$old"
+    fi
+    mv "$tmp" "$ROOT"
+    BUILD_TMP=
+    trap - EXIT INT TERM
+    [ -z "$old" ] || safe_rm "$old"
+    exec 9>&-
+    say "ready in $((SECONDS - start))s: PHP $php_v, phpredis $redis_v, ${rs_v%% sha=*}"
+}
+
+BUILD_TMP=
+build_failed() {
+    local rc=$?
+    trap - EXIT
+    if [ -n "$BUILD_TMP" ]; then
+        say "build failed (exit $rc); last lines of $LOG:"
+        tail -n 40 "$LOG" >&2 || true
+        safe_rm "$BUILD_TMP" || true
+    fi
+    exit "$rc"
+}
+
+main() {
+    [ $# -gt 0 ] || die "usage: $0 ensure|path|run [--bind DIR]... [--env N=V]... [--cwd DIR] [--] CMD..."
+    local sub=$1
+    shift
+    case $sub in
+    # Not "is_ready || build": errexit is off inside a function called from a || list.
+    ensure)
+        if ! is_ready; then build; fi
+        echo "$ROOT"
+        ;;
+    path)
+        echo "$ROOT"
+        ;;
+    run)
+        need_root
+        if ! is_ready; then build; fi
+        run_in "$ROOT" "$@"
+        ;;
+    __run-in) # internal: run in an explicit root (used while verifying a build)
+        run_in "$@"
+        ;;
+    __run-ns) # internal: inside the private mount namespace
+        local root=$1
+        shift
+        parse_run_args "$@"
+        setup_mounts "$root" "${BINDS[@]}"
+        exec_chroot "$root"
+        ;;
+    -h | --help | help)
+        sed -n '2,/^set -eu/p' "$SELF" | sed -e '$d' -e 's/^# \{0,1\}//'
+        ;;
+    *) die "unknown subcommand '$sub' (ensure, path, run)" ;;
+    esac
+}
+
+main "$@"

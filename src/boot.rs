@@ -1,0 +1,293 @@
+//! What to do at boot, decided from the environment: which variables to set so that PHP
+//! loads the session ini, and what to tell the user. Pure; the classic `.profile.d` edge
+//! renders the result as shell, the CNB exec.d edge as TOML.
+
+use crate::session_config::{self, AuthKind, SessionConfig, UrlError};
+use crate::settings::{self, InvalidSetting};
+
+pub const SCAN_DIR_VAR: &str = "PHP_INI_SCAN_DIR";
+pub const SAVE_HANDLER_VAR: &str = "PHP_REDIS_SESSIONS_INI_SAVE_HANDLER";
+pub const SAVE_PATH_VAR: &str = "PHP_REDIS_SESSIONS_INI_SAVE_PATH";
+pub const LOCKING_VAR: &str = "PHP_REDIS_SESSIONS_INI_LOCKING_ENABLED";
+pub const LOCK_EXPIRE_VAR: &str = "PHP_REDIS_SESSIONS_INI_LOCK_EXPIRE";
+pub const LOCK_WAIT_TIME_VAR: &str = "PHP_REDIS_SESSIONS_INI_LOCK_WAIT_TIME";
+pub const LOCK_RETRIES_VAR: &str = "PHP_REDIS_SESSIONS_INI_LOCK_RETRIES";
+
+/// The outcome of boot. `vars` may hold secrets and go only to the environment;
+/// `notices` are safe to print.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BootPlan {
+    pub vars: Vec<(&'static str, String)>,
+    pub notices: Vec<Notice>,
+}
+
+/// Something boot tells the user on stderr. None of them carries a secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Notice {
+    InvalidSetting(InvalidSetting),
+    /// Sessions stay in files: why.
+    FileSessions(Fallback),
+    UserWithoutPassword {
+        url_var: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fallback {
+    Disabled,
+    UrlUnset { url_var: String },
+    UrlNotUnicode { url_var: String },
+    UrlUnusable { url_var: String, error: UrlError },
+}
+
+/// The environment as boot sees it: a variable may be unset, text, or bytes that are not
+/// UTF-8 (which no URL can be).
+pub enum EnvValue {
+    Unset,
+    Text(String),
+    NotUnicode,
+}
+
+/// Decides the boot for the environment behind `lookup`, with the session ini in `ini_dir`.
+pub fn plan(lookup: impl Fn(&str) -> EnvValue, ini_dir: &str) -> BootPlan {
+    let text = |name: &str| match lookup(name) {
+        EnvValue::Text(value) => Some(value),
+        EnvValue::Unset | EnvValue::NotUnicode => None,
+    };
+    let (settings, invalid) = settings::read(text);
+    let mut notices: Vec<Notice> = invalid.into_iter().map(Notice::InvalidSetting).collect();
+    let file_sessions = |mut notices: Vec<Notice>, why| {
+        notices.push(Notice::FileSessions(why));
+        BootPlan {
+            vars: vec![],
+            notices,
+        }
+    };
+
+    if settings.disabled {
+        return file_sessions(notices, Fallback::Disabled);
+    }
+    let url_var = settings.url_var.clone();
+    let url = match lookup(&url_var) {
+        EnvValue::Text(url) if !url.trim().is_empty() => url,
+        EnvValue::Text(_) | EnvValue::Unset => {
+            return file_sessions(notices, Fallback::UrlUnset { url_var });
+        }
+        EnvValue::NotUnicode => return file_sessions(notices, Fallback::UrlNotUnicode { url_var }),
+    };
+    let config = match session_config::derive(&url, &settings) {
+        Ok(config) => config,
+        Err(error) => return file_sessions(notices, Fallback::UrlUnusable { url_var, error }),
+    };
+    if config.summary.auth == AuthKind::UserWithoutPassword {
+        notices.push(Notice::UserWithoutPassword { url_var });
+    }
+    BootPlan {
+        vars: session_vars(&config, text(SCAN_DIR_VAR), ini_dir),
+        notices,
+    }
+}
+
+fn session_vars(
+    config: &SessionConfig,
+    scan_dir: Option<String>,
+    ini_dir: &str,
+) -> Vec<(&'static str, String)> {
+    vec![
+        (SAVE_HANDLER_VAR, config.save_handler.to_string()),
+        (SAVE_PATH_VAR, config.save_path.clone()),
+        (LOCKING_VAR, u8::from(config.locking).to_string()),
+        (LOCK_EXPIRE_VAR, config.lock_expire.to_string()),
+        (LOCK_WAIT_TIME_VAR, config.lock_wait_time.to_string()),
+        (LOCK_RETRIES_VAR, config.lock_retries.to_string()),
+        (SCAN_DIR_VAR, append_scan_dir(scan_dir.as_deref(), ini_dir)),
+    ]
+}
+
+/// Adds `ini_dir` to PHP's ini scan path. An unset (or empty) path becomes `:ini_dir`, whose
+/// empty first element keeps PHP's compiled-in conf.d (where the PHP buildpack loads
+/// ext-redis); a path already set, such as heroku/php's own layer, is kept in front.
+/// Sourcing twice does not add the directory twice.
+pub fn append_scan_dir(current: Option<&str>, ini_dir: &str) -> String {
+    match current {
+        None | Some("") => format!(":{ini_dir}"),
+        Some(current) if current.split(':').any(|dir| dir == ini_dir) => current.to_string(),
+        Some(current) => format!("{current}:{ini_dir}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::settings::{DISABLE, LOCKING, TIMEOUT, URL_VAR};
+    use std::collections::HashMap;
+
+    const INI_DIR: &str = "/app/.php-redis-sessions/conf.d";
+
+    fn plan_for(pairs: &[(&str, &str)]) -> BootPlan {
+        let env: HashMap<&str, &str> = pairs.iter().copied().collect();
+        plan(
+            |name| {
+                env.get(name)
+                    .map_or(EnvValue::Unset, |v| EnvValue::Text(v.to_string()))
+            },
+            INI_DIR,
+        )
+    }
+
+    fn var<'a>(plan: &'a BootPlan, name: &str) -> Option<&'a str> {
+        plan.vars
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    #[test]
+    fn usable_url_sets_every_ini_variable() {
+        let plan = plan_for(&[("REDIS_URL", "rediss://:pw@host:1")]);
+        assert!(plan.notices.is_empty());
+        let names: Vec<&str> = plan.vars.iter().map(|(n, _)| *n).collect();
+        assert_eq!(
+            names,
+            [
+                SAVE_HANDLER_VAR,
+                SAVE_PATH_VAR,
+                LOCKING_VAR,
+                LOCK_EXPIRE_VAR,
+                LOCK_WAIT_TIME_VAR,
+                LOCK_RETRIES_VAR,
+                SCAN_DIR_VAR
+            ]
+        );
+        assert_eq!(var(&plan, SAVE_HANDLER_VAR), Some("redis"));
+        assert!(
+            var(&plan, SAVE_PATH_VAR)
+                .unwrap()
+                .starts_with("tls://host:1?auth=pw&")
+        );
+        assert_eq!(var(&plan, LOCKING_VAR), Some("1"));
+        assert_eq!(
+            var(&plan, SCAN_DIR_VAR),
+            Some(":/app/.php-redis-sessions/conf.d")
+        );
+    }
+
+    #[test]
+    fn existing_scan_dir_is_kept_in_front() {
+        let plan = plan_for(&[
+            ("REDIS_URL", "redis://h"),
+            (SCAN_DIR_VAR, "/layers/heroku_php/php/etc/conf.d"),
+        ]);
+        assert_eq!(
+            var(&plan, SCAN_DIR_VAR),
+            Some("/layers/heroku_php/php/etc/conf.d:/app/.php-redis-sessions/conf.d")
+        );
+    }
+
+    #[test]
+    fn scan_dir_appending() {
+        assert_eq!(append_scan_dir(None, "/x"), ":/x");
+        assert_eq!(append_scan_dir(Some(""), "/x"), ":/x");
+        assert_eq!(append_scan_dir(Some(":/a"), "/x"), ":/a:/x");
+        assert_eq!(append_scan_dir(Some(":/x"), "/x"), ":/x");
+        assert_eq!(append_scan_dir(Some("/a:/x:/b"), "/x"), "/a:/x:/b");
+        assert_eq!(append_scan_dir(Some("/a:/xy"), "/x"), "/a:/xy:/x");
+    }
+
+    #[test]
+    fn unset_or_blank_url_keeps_file_sessions() {
+        for pairs in [&[][..], &[("REDIS_URL", "")], &[("REDIS_URL", " \n")]] {
+            let plan = plan_for(pairs);
+            assert!(plan.vars.is_empty());
+            assert_eq!(
+                plan.notices,
+                [Notice::FileSessions(Fallback::UrlUnset {
+                    url_var: "REDIS_URL".into()
+                })]
+            );
+        }
+    }
+
+    #[test]
+    fn malformed_url_keeps_file_sessions() {
+        let plan = plan_for(&[("REDIS_URL", "http://:secret@host")]);
+        assert!(plan.vars.is_empty());
+        assert_eq!(
+            plan.notices,
+            [Notice::FileSessions(Fallback::UrlUnusable {
+                url_var: "REDIS_URL".into(),
+                error: UrlError::UnknownScheme("http".into())
+            })]
+        );
+    }
+
+    #[test]
+    fn non_unicode_url_keeps_file_sessions() {
+        let lookup = |name: &str| {
+            if name == "REDIS_URL" {
+                EnvValue::NotUnicode
+            } else {
+                EnvValue::Unset
+            }
+        };
+        let plan = plan(lookup, INI_DIR);
+        assert!(plan.vars.is_empty());
+        assert_eq!(
+            plan.notices,
+            [Notice::FileSessions(Fallback::UrlNotUnicode {
+                url_var: "REDIS_URL".into()
+            })]
+        );
+    }
+
+    #[test]
+    fn disabled_wins() {
+        let plan = plan_for(&[("REDIS_URL", "redis://h"), (DISABLE, "1")]);
+        assert!(plan.vars.is_empty());
+        assert_eq!(plan.notices, [Notice::FileSessions(Fallback::Disabled)]);
+    }
+
+    #[test]
+    fn other_url_variable() {
+        let plan = plan_for(&[
+            ("REDIS_URL", "garbage"),
+            ("REDISCLOUD_URL", "redis://cloud:1"),
+            (URL_VAR, "REDISCLOUD_URL"),
+        ]);
+        assert!(
+            var(&plan, SAVE_PATH_VAR)
+                .unwrap()
+                .starts_with("tcp://cloud:1?")
+        );
+    }
+
+    #[test]
+    fn invalid_settings_warn_and_boot_goes_on() {
+        let plan = plan_for(&[
+            ("REDIS_URL", "redis://h"),
+            (TIMEOUT, "soon"),
+            (LOCKING, "sometimes"),
+        ]);
+        assert_eq!(plan.notices.len(), 2);
+        assert!(var(&plan, SAVE_PATH_VAR).unwrap().contains("timeout=5&"));
+        assert_eq!(var(&plan, LOCKING_VAR), Some("1"));
+    }
+
+    #[test]
+    fn locking_can_be_switched_off() {
+        let plan = plan_for(&[("REDIS_URL", "redis://h"), (LOCKING, "0")]);
+        assert_eq!(var(&plan, LOCKING_VAR), Some("0"));
+    }
+
+    #[test]
+    fn user_without_password_is_noticed() {
+        let plan = plan_for(&[("REDIS_URL", "redis://app@h")]);
+        assert_eq!(
+            plan.notices,
+            [Notice::UserWithoutPassword {
+                url_var: "REDIS_URL".into()
+            }]
+        );
+        assert!(!plan.vars.is_empty());
+    }
+}

@@ -1,0 +1,509 @@
+//! Does the app get ext-redis from the PHP buildpack? Pure functions over the text of
+//! composer.json and composer.lock, following the PHP buildpack's own rules.
+
+use serde_json::{Map, Value};
+
+/// The extension the PHP buildpack must install for this buildpack to make sense.
+pub const EXT_REDIS: &str = "ext-redis";
+
+/// Where `ext-redis` was found: shown in the build log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Found {
+    /// composer.json `require` (or `require-dev` when dev packages are installed).
+    Manifest { section: &'static str },
+    /// composer.lock `platform` (or `platform-dev`).
+    LockPlatform { section: &'static str },
+    /// The `require` of a locked package (in `packages` or `packages-dev`).
+    LockPackage {
+        section: &'static str,
+        package: String,
+    },
+}
+
+/// Which file a problem is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    Manifest,
+    Lock,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ComposerError {
+    /// Not JSON at all: serde_json's line, column and description.
+    InvalidJson {
+        file: FileKind,
+        line: usize,
+        column: usize,
+        problem: String,
+    },
+    /// JSON, but a value has a type Composer would reject.
+    WrongType {
+        file: FileKind,
+        path: String,
+        expected: &'static str,
+        found: &'static str,
+    },
+}
+
+/// The texts of the two files; `None` for a file that does not exist.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ComposerFiles<'a> {
+    pub manifest: Option<&'a str>,
+    pub lock: Option<&'a str>,
+}
+
+/// Looks for `ext-redis` where the PHP buildpack looks for extensions to install.
+///
+/// The lock file decides when it exists (that is what the PHP buildpack installs from);
+/// composer.json `require` counts as well so that an app whose lock is not committed yet
+/// still takes part (the PHP buildpack then tells the user to commit the lock).
+/// Dev sections count only when `install_dev` (`HEROKU_PHP_INSTALL_DEV`) is set.
+pub fn find_ext_redis(
+    files: ComposerFiles<'_>,
+    install_dev: bool,
+) -> Result<Option<Found>, ComposerError> {
+    let lock = files
+        .lock
+        .map(|text| parse(FileKind::Lock, text))
+        .transpose()?;
+    let manifest = files
+        .manifest
+        .map(|text| parse(FileKind::Manifest, text))
+        .transpose()?;
+
+    if let Some(lock) = &lock
+        && let Some(found) = search_lock(lock, install_dev)?
+    {
+        return Ok(Some(found));
+    }
+    if let Some(manifest) = &manifest {
+        for section in sections("require", "require-dev", install_dev) {
+            if links(FileKind::Manifest, manifest, section, section)?.contains_key(EXT_REDIS) {
+                return Ok(Some(Found::Manifest { section }));
+            }
+        }
+    }
+    Ok(None)
+}
+
+fn search_lock(
+    lock: &Map<String, Value>,
+    install_dev: bool,
+) -> Result<Option<Found>, ComposerError> {
+    for section in sections("platform", "platform-dev", install_dev) {
+        if links(FileKind::Lock, lock, section, section)?.contains_key(EXT_REDIS) {
+            return Ok(Some(Found::LockPlatform { section }));
+        }
+    }
+    for section in sections("packages", "packages-dev", install_dev) {
+        let packages = match lock.get(section) {
+            None | Some(Value::Null) => continue,
+            Some(Value::Array(packages)) => packages,
+            Some(other) => {
+                return Err(wrong_type(
+                    FileKind::Lock,
+                    section.into(),
+                    "an array",
+                    other,
+                ));
+            }
+        };
+        for (index, package) in packages.iter().enumerate() {
+            let path = format!("{section}[{index}]");
+            let Value::Object(package) = package else {
+                return Err(wrong_type(FileKind::Lock, path, "an object", package));
+            };
+            let require = links(
+                FileKind::Lock,
+                package,
+                "require",
+                &format!("{path}.require"),
+            )?;
+            if require.contains_key(EXT_REDIS) {
+                let name = match package.get("name") {
+                    Some(Value::String(name)) => name.clone(),
+                    _ => path,
+                };
+                return Ok(Some(Found::LockPackage {
+                    section,
+                    package: name,
+                }));
+            }
+        }
+    }
+    Ok(None)
+}
+
+fn sections(main: &'static str, dev: &'static str, install_dev: bool) -> Vec<&'static str> {
+    if install_dev {
+        vec![main, dev]
+    } else {
+        vec![main]
+    }
+}
+
+fn parse(file: FileKind, text: &str) -> Result<Map<String, Value>, ComposerError> {
+    // Editors on Windows like to start files with a byte-order mark; Composer reads past it.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    match serde_json::from_str::<Value>(text) {
+        Ok(Value::Object(root)) => Ok(root),
+        Ok(other) => Err(wrong_type(
+            file,
+            "the top level".into(),
+            "an object",
+            &other,
+        )),
+        Err(error) => Err(ComposerError::InvalidJson {
+            file,
+            line: error.line(),
+            column: error.column(),
+            problem: describe_json_error(&error),
+        }),
+    }
+}
+
+/// serde_json's message without its own " at line X column Y" suffix, which we render ourselves.
+fn describe_json_error(error: &serde_json::Error) -> String {
+    let text = error.to_string();
+    match text.rfind(" at line ") {
+        Some(index) => text[..index].to_string(),
+        None => text,
+    }
+}
+
+/// A Composer link map (`require`, `platform`, ...). PHP's `json_encode` writes an empty
+/// map as `[]`, so an empty array is an empty map, and `null` is the same as absent.
+fn links<'a>(
+    file: FileKind,
+    object: &'a Map<String, Value>,
+    key: &str,
+    path: &str,
+) -> Result<LinkMap<'a>, ComposerError> {
+    match object.get(key) {
+        None | Some(Value::Null) => Ok(LinkMap(None)),
+        Some(Value::Object(map)) => Ok(LinkMap(Some(map))),
+        Some(Value::Array(items)) if items.is_empty() => Ok(LinkMap(None)),
+        Some(other) => Err(wrong_type(file, path.to_string(), "an object", other)),
+    }
+}
+
+struct LinkMap<'a>(Option<&'a Map<String, Value>>);
+
+impl LinkMap<'_> {
+    /// Package names are case-insensitive in Composer.
+    fn contains_key(&self, name: &str) -> bool {
+        self.0
+            .is_some_and(|map| map.keys().any(|key| key.eq_ignore_ascii_case(name)))
+    }
+}
+
+fn wrong_type(
+    file: FileKind,
+    path: String,
+    expected: &'static str,
+    found: &Value,
+) -> ComposerError {
+    ComposerError::WrongType {
+        file,
+        path,
+        expected,
+        found: match found {
+            Value::Null => "null",
+            Value::Bool(_) => "a boolean",
+            Value::Number(_) => "a number",
+            Value::String(_) => "a string",
+            Value::Array(_) => "an array",
+            Value::Object(_) => "an object",
+        },
+    }
+}
+
+/// The composer file names a build uses (the `COMPOSER` config var can rename them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ComposerNames {
+    pub manifest: String,
+    pub lock: String,
+}
+
+impl ComposerNames {
+    pub fn for_manifest(manifest: &str) -> Self {
+        ComposerNames {
+            manifest: manifest.to_string(),
+            lock: lock_name_for(manifest),
+        }
+    }
+}
+
+impl Default for ComposerNames {
+    fn default() -> Self {
+        Self::for_manifest("composer.json")
+    }
+}
+
+/// The lock file's name for a given composer.json name, as the PHP buildpack derives it
+/// from the `COMPOSER` config var: `basename($COMPOSER, ".json") . ".lock"`, next to it.
+pub fn lock_name_for(manifest: &str) -> String {
+    let stem = manifest.strip_suffix(".json").unwrap_or(manifest);
+    format!("{stem}.lock")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn find(
+        manifest: Option<&str>,
+        lock: Option<&str>,
+        dev: bool,
+    ) -> Result<Option<Found>, ComposerError> {
+        find_ext_redis(ComposerFiles { manifest, lock }, dev)
+    }
+
+    #[test]
+    fn manifest_require() {
+        let json = r#"{"require": {"php": "^8.2", "ext-redis": "*"}}"#;
+        assert_eq!(
+            find(Some(json), None, false),
+            Ok(Some(Found::Manifest { section: "require" }))
+        );
+    }
+
+    #[test]
+    fn manifest_require_is_case_insensitive() {
+        let json = r#"{"require": {"EXT-Redis": "*"}}"#;
+        assert_eq!(
+            find(Some(json), None, false),
+            Ok(Some(Found::Manifest { section: "require" }))
+        );
+    }
+
+    #[test]
+    fn manifest_without_redis() {
+        let json = r#"{"require": {"php": "^8.2", "ext-redis-foo": "*", "ext-mbstring": "*"}}"#;
+        assert_eq!(find(Some(json), None, false), Ok(None));
+    }
+
+    #[test]
+    fn manifest_require_dev_counts_only_with_dev() {
+        let json = r#"{"require-dev": {"ext-redis": "*"}}"#;
+        assert_eq!(find(Some(json), None, false), Ok(None));
+        assert_eq!(
+            find(Some(json), None, true),
+            Ok(Some(Found::Manifest {
+                section: "require-dev"
+            }))
+        );
+    }
+
+    #[test]
+    fn lock_platform() {
+        let lock = r#"{"packages": [], "platform": {"ext-redis": "*"}}"#;
+        assert_eq!(
+            find(Some("{}"), Some(lock), false),
+            Ok(Some(Found::LockPlatform {
+                section: "platform"
+            }))
+        );
+    }
+
+    #[test]
+    fn lock_platform_dev_counts_only_with_dev() {
+        let lock = r#"{"platform": [], "platform-dev": {"ext-redis": "*"}}"#;
+        assert_eq!(find(None, Some(lock), false), Ok(None));
+        assert_eq!(
+            find(None, Some(lock), true),
+            Ok(Some(Found::LockPlatform {
+                section: "platform-dev"
+            }))
+        );
+    }
+
+    #[test]
+    fn lock_package_require() {
+        let lock = r#"{"packages": [
+            {"name": "a/b", "require": {"php": ">=8"}},
+            {"name": "predis/sessions", "require": {"ext-redis": "^6"}}
+        ]}"#;
+        assert_eq!(
+            find(None, Some(lock), false),
+            Ok(Some(Found::LockPackage {
+                section: "packages",
+                package: "predis/sessions".into()
+            }))
+        );
+    }
+
+    #[test]
+    fn lock_package_dev_counts_only_with_dev() {
+        let lock =
+            r#"{"packages": [], "packages-dev": [{"name": "x/y", "require": {"ext-redis": "*"}}]}"#;
+        assert_eq!(find(None, Some(lock), false), Ok(None));
+        assert_eq!(
+            find(None, Some(lock), true),
+            Ok(Some(Found::LockPackage {
+                section: "packages-dev",
+                package: "x/y".into()
+            }))
+        );
+    }
+
+    #[test]
+    fn lock_package_require_dev_does_not_count() {
+        // The PHP buildpack never installs the dev requirements of dependencies.
+        let lock = r#"{"packages": [{"name": "x/y", "require-dev": {"ext-redis": "*"}}]}"#;
+        assert_eq!(find(None, Some(lock), true), Ok(None));
+    }
+
+    #[test]
+    fn lock_package_without_name_is_named_by_position() {
+        let lock = r#"{"packages": [{}, {"require": {"ext-redis": "*"}}]}"#;
+        assert_eq!(
+            find(None, Some(lock), false),
+            Ok(Some(Found::LockPackage {
+                section: "packages",
+                package: "packages[1]".into()
+            }))
+        );
+    }
+
+    #[test]
+    fn lock_wins_over_manifest_for_the_reported_source() {
+        let json = r#"{"require": {"ext-redis": "*"}}"#;
+        let lock = r#"{"platform": {"ext-redis": "*"}}"#;
+        assert_eq!(
+            find(Some(json), Some(lock), false),
+            Ok(Some(Found::LockPlatform {
+                section: "platform"
+            }))
+        );
+    }
+
+    #[test]
+    fn manifest_counts_when_lock_lacks_it() {
+        let json = r#"{"require": {"ext-redis": "*"}}"#;
+        assert_eq!(
+            find(Some(json), Some("{}"), false),
+            Ok(Some(Found::Manifest { section: "require" }))
+        );
+    }
+
+    #[test]
+    fn no_files_means_no_redis() {
+        assert_eq!(find(None, None, true), Ok(None));
+    }
+
+    #[test]
+    fn empty_arrays_and_nulls_are_empty_maps() {
+        let json = r#"{"require": [], "require-dev": null}"#;
+        let lock = r#"{"packages": null, "platform": [], "platform-dev": null, "packages-dev": [{"require": []}]}"#;
+        assert_eq!(find(Some(json), Some(lock), true), Ok(None));
+    }
+
+    #[test]
+    fn byte_order_mark_is_skipped() {
+        let json = "\u{feff}{\"require\": {\"ext-redis\": \"*\"}}";
+        assert_eq!(
+            find(Some(json), None, false),
+            Ok(Some(Found::Manifest { section: "require" }))
+        );
+    }
+
+    #[test]
+    fn invalid_json_reports_line_and_column() {
+        let json = "{\n  \"require\": {\n    \"ext-redis\": \"*\",\n  }\n}";
+        let Err(ComposerError::InvalidJson {
+            file,
+            line,
+            column,
+            problem,
+        }) = find(Some(json), None, false)
+        else {
+            panic!("expected a JSON error");
+        };
+        assert_eq!((file, line, column), (FileKind::Manifest, 4, 3));
+        assert_eq!(problem, "trailing comma");
+    }
+
+    #[test]
+    fn invalid_lock_is_reported_before_the_manifest() {
+        let Err(ComposerError::InvalidJson { file, .. }) = find(Some("{"), Some("nope"), false)
+        else {
+            panic!("expected a JSON error");
+        };
+        assert_eq!(file, FileKind::Lock);
+    }
+
+    #[test]
+    fn empty_file_is_invalid_json() {
+        assert!(matches!(
+            find(Some(""), None, false),
+            Err(ComposerError::InvalidJson {
+                line: 1,
+                column: 0,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn wrong_types_are_named() {
+        let cases: &[(Option<&str>, Option<&str>, &str, &str)] = &[
+            (Some("[]"), None, "the top level", "an array"),
+            (Some("42"), None, "the top level", "a number"),
+            (Some("null"), None, "the top level", "null"),
+            (Some(r#"{"require": 1}"#), None, "require", "a number"),
+            (
+                Some(r#"{"require": "ext-redis"}"#),
+                None,
+                "require",
+                "a string",
+            ),
+            (
+                Some(r#"{"require": ["ext-redis"]}"#),
+                None,
+                "require",
+                "an array",
+            ),
+            (None, Some(r#"{"platform": true}"#), "platform", "a boolean"),
+            (None, Some(r#"{"packages": {}}"#), "packages", "an object"),
+            (
+                None,
+                Some(r#"{"packages": [1]}"#),
+                "packages[0]",
+                "a number",
+            ),
+            (
+                None,
+                Some(r#"{"packages": [{"require": 3}]}"#),
+                "packages[0].require",
+                "a number",
+            ),
+        ];
+        for (manifest, lock, path, found) in cases {
+            match find(*manifest, *lock, false) {
+                Err(ComposerError::WrongType {
+                    path: p, found: f, ..
+                }) => {
+                    assert_eq!((p.as_str(), f), (*path, *found), "{manifest:?} {lock:?}")
+                }
+                other => panic!("{manifest:?} {lock:?}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn wrong_type_in_dev_section_ignored_without_dev() {
+        let lock = r#"{"packages-dev": 5, "platform-dev": "x"}"#;
+        assert_eq!(find(None, Some(lock), false), Ok(None));
+    }
+
+    #[test]
+    fn lock_names() {
+        assert_eq!(lock_name_for("composer.json"), "composer.lock");
+        assert_eq!(
+            lock_name_for("composer-heroku.json"),
+            "composer-heroku.lock"
+        );
+        assert_eq!(lock_name_for("deps"), "deps.lock");
+    }
+}

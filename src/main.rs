@@ -1,0 +1,74 @@
+//! php-redis-sessions: the one helper behind the buildpack's `bin/` scripts and its boot hook.
+
+mod app_files;
+mod boot;
+mod boot_hook;
+mod classic;
+mod composer;
+mod install;
+mod messages;
+mod session_config;
+mod settings;
+
+use std::path::Path;
+use std::process::ExitCode;
+
+const USAGE: &str = "usage: php-redis-sessions detect BUILD_DIR | compile BUILD_DIR CACHE_DIR ENV_DIR | boot --shell";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let code = match args.as_slice() {
+        ["boot", "--shell"] => run_boot(boot_hook::run_shell),
+        ["detect", build_dir] => classic_detect(Path::new(build_dir)),
+        ["compile", build_dir, _cache_dir, env_dir] => {
+            classic_compile(Path::new(build_dir), Path::new(env_dir))
+        }
+        _ => {
+            eprintln!("{USAGE}");
+            2
+        }
+    };
+    ExitCode::from(code)
+}
+
+/// Boot must never stop a dyno: a panic (which would be a bug) becomes one generic line,
+/// without the panic's message, and exit code 0 with nothing exported.
+fn run_boot(boot: fn() -> i32) -> u8 {
+    std::panic::set_hook(Box::new(|_| {
+        eprintln!(
+            "{}: internal error, so PHP keeps its default file sessions; please report this bug",
+            messages::BOOT_TAG
+        );
+    }));
+    let _ = std::panic::catch_unwind(boot);
+    0
+}
+
+fn classic_detect(build_dir: &Path) -> u8 {
+    let install_dev = std::env::var_os(classic::INSTALL_DEV_VAR).is_some();
+    match classic::detect(build_dir, &composer::ComposerNames::default(), install_dev) {
+        classic::Detection::Pass => {
+            println!("{}", messages::BUILDPACK_NAME);
+            0
+        }
+        classic::Detection::Decline(line) => {
+            eprintln!("{line}");
+            1
+        }
+    }
+}
+
+fn classic_compile(build_dir: &Path, env_dir: &Path) -> u8 {
+    let mut out = std::io::stdout().lock();
+    match classic::compile(build_dir, env_dir, &mut out) {
+        Ok(code) => u8::try_from(code).unwrap_or(1),
+        Err(error) => {
+            eprintln!(
+                "{}",
+                messages::classic::error(&format!("could not write the build log: {error}"))
+            );
+            1
+        }
+    }
+}

@@ -1,0 +1,208 @@
+//! Every line users read, in one place: build logs, warnings, errors and boot messages.
+//! Each error says what went wrong and what to do. Nothing here receives a secret: the
+//! types rendered carry no password, URL or save path.
+
+use crate::app_files::{AppError, FileError};
+use crate::boot::{Fallback, Notice};
+use crate::composer::{ComposerError, ComposerNames, FileKind, Found};
+use crate::session_config::UrlError;
+
+pub const BUILDPACK_NAME: &str = "PHP Redis Sessions";
+/// Prefix of every boot line, so they can be found in `heroku logs`.
+pub const BOOT_TAG: &str = "php-redis-sessions";
+
+pub fn found(found: &Found, names: &ComposerNames) -> String {
+    match found {
+        Found::Manifest { section } => {
+            format!("ext-redis is required in {} \"{section}\"", names.manifest)
+        }
+        Found::LockPlatform { section } => {
+            format!("ext-redis is required in {} \"{section}\"", names.lock)
+        }
+        Found::LockPackage { section, package } => {
+            format!(
+                "ext-redis is required by {package} in {} \"{section}\"",
+                names.lock
+            )
+        }
+    }
+}
+
+/// What to do when ext-redis is not required.
+pub fn not_required(names: &ComposerNames) -> String {
+    format!(
+        "this app does not require ext-redis, so PHP could not keep sessions in Redis; \
+         add \"ext-redis\": \"*\" to \"require\" in {}, run `composer update`, and commit {}",
+        names.manifest, names.lock
+    )
+}
+
+pub fn app_error(error: &AppError, names: &ComposerNames) -> String {
+    match error {
+        AppError::File(error) => file_error(error),
+        AppError::Composer(error) => composer_error(error, names),
+    }
+}
+
+pub fn composer_error(error: &ComposerError, names: &ComposerNames) -> String {
+    let name = |file: &FileKind| match file {
+        FileKind::Manifest => names.manifest.as_str(),
+        FileKind::Lock => names.lock.as_str(),
+    };
+    match error {
+        ComposerError::InvalidJson {
+            file,
+            line,
+            column,
+            problem,
+        } => format!(
+            "{} is not valid JSON: line {line}, column {column}: {problem}; fix it (`composer validate` shows where) and commit it",
+            name(file)
+        ),
+        ComposerError::WrongType {
+            file,
+            path,
+            expected,
+            found,
+        } => format!(
+            "{}: {} must be {expected} but is {found}; fix it (`composer validate` checks the file) and commit it",
+            name(file),
+            if path == "the top level" {
+                path.clone()
+            } else {
+                format!("\"{path}\"")
+            }
+        ),
+    }
+}
+
+pub fn file_error(error: &FileError) -> String {
+    match error {
+        FileError::IsDirectory { name } => {
+            format!("{name} is a directory, not a file; remove or rename it")
+        }
+        FileError::Unreadable { name, reason } => {
+            format!("{name} cannot be read ({reason}); check its permissions")
+        }
+        FileError::NotUtf8 { name } => format!("{name} is not UTF-8 text; save it as UTF-8"),
+        FileError::TooLarge { name, limit } => {
+            format!(
+                "{name} is larger than {} MB; check that it is the right file",
+                limit / (1024 * 1024)
+            )
+        }
+    }
+}
+
+/// The one line a classic or CNB detect prints on stderr when it declines.
+pub fn detect_declined(reason: &str) -> String {
+    format!("{BUILDPACK_NAME}: {reason}")
+}
+
+pub fn boot_notice(notice: &Notice) -> String {
+    let text = match notice {
+        Notice::InvalidSetting(invalid) => format!(
+            "{} must be {}; using the default, {}",
+            invalid.name, invalid.expected, invalid.default
+        ),
+        Notice::UserWithoutPassword { url_var } => format!(
+            "{url_var} names a user but no password, so sessions connect without logging in; \
+             put the password in the URL (redis://USER:PASSWORD@HOST:PORT)"
+        ),
+        Notice::FileSessions(fallback) => file_sessions(fallback),
+    };
+    format!("{BOOT_TAG}: {text}")
+}
+
+fn file_sessions(fallback: &Fallback) -> String {
+    const KEPT: &str = "PHP keeps its default file sessions";
+    match fallback {
+        Fallback::Disabled => format!(
+            "PHP_REDIS_SESSIONS_DISABLE is set, so {KEPT}; unset it to keep sessions in Redis"
+        ),
+        Fallback::UrlUnset { url_var } => format!(
+            "{url_var} is not set, so {KEPT}; attach a Redis add-on (heroku addons:create heroku-redis) \
+             or name the variable holding the URL in PHP_REDIS_SESSIONS_URL_VAR"
+        ),
+        Fallback::UrlNotUnicode { url_var } => format!(
+            "{url_var} is not valid UTF-8, so {KEPT}; set it to a redis:// or rediss:// URL"
+        ),
+        Fallback::UrlUnusable { url_var, error } => format!(
+            "{url_var} is not a usable Redis URL ({}), so {KEPT}; set it to \
+             redis://[USER:PASSWORD@]HOST[:PORT][/DATABASE] (rediss:// for TLS), \
+             with special characters in the password percent-encoded",
+            url_error(error)
+        ),
+    }
+}
+
+/// Why a URL cannot be used. Never quotes any part of the URL: a malformed URL can put
+/// its password anywhere, even where the scheme should be.
+pub fn url_error(error: &UrlError) -> String {
+    match error {
+        UrlError::Empty => "it is empty".into(),
+        UrlError::Several => {
+            "it holds whitespace or a comma; one URL of one Redis server is supported".into()
+        }
+        UrlError::Unparsable(reason) => format!("it cannot be parsed: {reason}"),
+        UrlError::UnknownScheme(_) => "it does not start with redis:// or rediss://".into(),
+        UrlError::NoHost => "it has no host".into(),
+        UrlError::BadHost => "its host has characters that no host name has".into(),
+        UrlError::BadDatabase => "its path is not a database number such as /0".into(),
+        UrlError::BadEscape => {
+            "its user or password has a % that is not followed by two hex digits; write % as %25"
+                .into()
+        }
+    }
+}
+
+/// Heroku classic build log: `-----> ` headers, details indented by 7 spaces.
+pub mod classic {
+    pub fn header(text: &str) -> String {
+        format!("-----> {text}")
+    }
+
+    pub fn detail(text: &str) -> String {
+        format!("       {text}")
+    }
+
+    pub fn warning(text: &str) -> String {
+        format!(" !     WARNING: {text}")
+    }
+
+    pub fn error(text: &str) -> String {
+        format!(" !     ERROR: {text}")
+    }
+}
+
+/// A classic ENV_DIR entry that cannot be read as a config var.
+pub fn env_var_ignored(name: &str, error: &FileError) -> String {
+    let why = match error {
+        FileError::IsDirectory { .. } => "it is a directory".to_string(),
+        FileError::Unreadable { reason, .. } => format!("it cannot be read ({reason})"),
+        FileError::NotUtf8 { .. } => "its value is not text".to_string(),
+        FileError::TooLarge { .. } => "its value is too large".to_string(),
+    };
+    format!("ignoring the config var {name}: {why}; check it with `heroku config:get {name}`")
+}
+
+pub fn bad_composer_var() -> String {
+    "the config var COMPOSER must name a file in the app's root directory, such as composer-heroku.json; \
+     fix it with `heroku config:set COMPOSER=...`"
+        .into()
+}
+
+pub fn install_failed(error: &std::io::Error) -> String {
+    format!(
+        "could not write the buildpack's files into the app ({error}); this is a bug, please report it"
+    )
+}
+
+/// The classic build log's closing lines, the ones the README tells users to assert on.
+pub fn classic_installed() -> Vec<String> {
+    vec![
+        "Installed the boot helper in .php-redis-sessions/ and .profile.d/200-php-redis-sessions.sh".into(),
+        "At each dyno boot, PHP sessions go to the Redis in REDIS_URL, with locking".into(),
+        "Without a usable REDIS_URL, PHP keeps its default file sessions".into(),
+    ]
+}

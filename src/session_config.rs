@@ -1,0 +1,516 @@
+//! From a Redis URL as providers hand it out to phpredis' session configuration.
+//! Pure: no I/O, no environment. The result holds the password, so it never reaches a log;
+//! [`Summary`] is the part that may be shown.
+
+use crate::settings::{Settings, format_seconds};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, percent_encode};
+use url::{Host, Url};
+
+pub const DEFAULT_PORT: u16 = 6379;
+
+/// Heroku's first Redis add-ons put a dummy user named `h` in their URLs.
+pub const LEGACY_HEROKU_USER: &str = "h";
+/// Redis 6's name for the user that a password-only `AUTH` logs in as.
+pub const DEFAULT_USER: &str = "default";
+
+/// What PHP needs: the ini values for the session handler.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionConfig {
+    pub save_handler: &'static str,
+    pub save_path: String,
+    pub locking: bool,
+    pub lock_expire: u32,
+    pub lock_wait_time: u32,
+    pub lock_retries: u32,
+    pub summary: Summary,
+}
+
+/// The parts of the configuration that are safe to print: no password, no save path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Summary {
+    pub tls: bool,
+    pub verify: bool,
+    pub auth: AuthKind,
+    pub database: Option<u32>,
+    pub persistent: bool,
+    pub locking: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthKind {
+    None,
+    Password,
+    /// A named ACL user (`auth[]=USER&auth[]=PASS`); the name is not a secret.
+    User(String),
+    /// A user in the URL without a password: nothing to authenticate with.
+    UserWithoutPassword,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UrlError {
+    Empty,
+    /// Looks like several URLs: one Redis server is supported.
+    Several,
+    /// The url crate could not parse it; its reason.
+    Unparsable(String),
+    UnknownScheme(String),
+    NoHost,
+    /// A host with characters no DNS name has.
+    BadHost,
+    /// The path is not `/` followed by a database number.
+    BadDatabase,
+    /// A percent-escape in the user or password does not decode.
+    BadEscape,
+}
+
+/// Derives the session configuration for one Redis URL.
+pub fn derive(url: &str, settings: &Settings) -> Result<SessionConfig, UrlError> {
+    let url = url.trim();
+    if url.is_empty() {
+        return Err(UrlError::Empty);
+    }
+    if url.contains([',', ' ', '\t', '\n', '\r']) {
+        return Err(UrlError::Several);
+    }
+    let parsed = Url::parse(url).map_err(|error| UrlError::Unparsable(error.to_string()))?;
+
+    let tls = match parsed.scheme() {
+        "redis" => false,
+        "rediss" => true,
+        other => return Err(UrlError::UnknownScheme(other.to_string())),
+    };
+    let host = php_host(&parsed)?;
+    let port = parsed.port().unwrap_or(DEFAULT_PORT);
+    let database = database(parsed.path())?;
+
+    let user = decode(parsed.username())?;
+    let password = parsed
+        .password()
+        .map(decode)
+        .transpose()?
+        .unwrap_or_default();
+    let (auth, auth_query) = auth(&user, &password);
+
+    let mut query: Vec<String> = auth_query;
+    if let Some(database) = database {
+        query.push(format!("database={database}"));
+    }
+    if let Some(prefix) = &settings.prefix {
+        query.push(format!("prefix={}", encode(prefix.as_bytes())));
+    }
+    query.push(format!("persistent={}", u8::from(settings.persistent)));
+    query.push(format!("timeout={}", format_seconds(settings.timeout)));
+    query.push(format!(
+        "read_timeout={}",
+        format_seconds(settings.read_timeout)
+    ));
+    if tls {
+        let verify = u8::from(settings.tls.verify);
+        query.push(format!("stream[verify_peer]={verify}"));
+        query.push(format!("stream[verify_peer_name]={verify}"));
+        if let (true, Some(ca_file)) = (settings.tls.verify, &settings.tls.ca_file) {
+            query.push(format!("stream[cafile]={}", encode(ca_file.as_bytes())));
+        }
+    }
+
+    let scheme = if tls { "tls" } else { "tcp" };
+    let save_path = format!("{scheme}://{host}:{port}?{}", query.join("&"));
+    let lock = &settings.lock;
+    Ok(SessionConfig {
+        save_handler: "redis",
+        save_path,
+        locking: lock.enabled,
+        lock_expire: lock.expire,
+        lock_wait_time: lock.wait_time,
+        lock_retries: lock.retries,
+        summary: Summary {
+            tls,
+            verify: tls && settings.tls.verify,
+            auth,
+            database,
+            persistent: settings.persistent,
+            locking: lock.enabled,
+        },
+    })
+}
+
+/// The host as phpredis 5.3 and 6.x both read it: IPv6 without brackets (`tcp://::1:6379`;
+/// the port is then always written, which we do anyway).
+fn php_host(url: &Url) -> Result<String, UrlError> {
+    match url.host() {
+        None => Err(UrlError::NoHost),
+        Some(Host::Ipv6(address)) => Ok(address.to_string()),
+        Some(Host::Ipv4(address)) => Ok(address.to_string()),
+        Some(Host::Domain("")) => Err(UrlError::NoHost),
+        Some(Host::Domain(name)) => {
+            let ok = name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'));
+            if ok {
+                Ok(name.to_ascii_lowercase())
+            } else {
+                Err(UrlError::BadHost)
+            }
+        }
+    }
+}
+
+fn database(path: &str) -> Result<Option<u32>, UrlError> {
+    let digits = path.strip_prefix('/').unwrap_or(path);
+    if digits.is_empty() {
+        return Ok(None);
+    }
+    if !digits.bytes().all(|b| b.is_ascii_digit()) || digits.len() > 9 {
+        return Err(UrlError::BadDatabase);
+    }
+    let number: u32 = digits.parse().map_err(|_| UrlError::BadDatabase)?;
+    Ok((number != 0).then_some(number))
+}
+
+fn auth(user: &[u8], password: &[u8]) -> (AuthKind, Vec<String>) {
+    let user_is_nominal =
+        user.is_empty() || user == LEGACY_HEROKU_USER.as_bytes() || user == DEFAULT_USER.as_bytes();
+    match (user_is_nominal, password.is_empty()) {
+        (true, true) => (AuthKind::None, vec![]),
+        (false, true) => (AuthKind::UserWithoutPassword, vec![]),
+        (true, false) => (
+            AuthKind::Password,
+            vec![format!("auth={}", encode(password))],
+        ),
+        (false, false) => (
+            AuthKind::User(String::from_utf8_lossy(user).into_owned()),
+            vec![
+                format!("auth[]={}", encode(user)),
+                format!("auth[]={}", encode(password)),
+            ],
+        ),
+    }
+}
+
+/// URL user info arrives percent-encoded; `%` not followed by two hex digits is an error
+/// rather than a guess.
+fn decode(text: &str) -> Result<Vec<u8>, UrlError> {
+    let bytes = text.as_bytes();
+    for (index, byte) in bytes.iter().enumerate() {
+        if *byte == b'%' {
+            let escape = bytes.get(index + 1..index + 3);
+            if !escape.is_some_and(|pair| pair.iter().all(u8::is_ascii_hexdigit)) {
+                return Err(UrlError::BadEscape);
+            }
+        }
+    }
+    Ok(percent_decode_str(text).collect())
+}
+
+/// Everything but letters, digits and `-._~` is escaped: phpredis splits the save path on
+/// commas and whitespace and then reads each query like `parse_str()`, where `+` is a space.
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+pub fn encode(bytes: &[u8]) -> String {
+    percent_encode(bytes, QUERY_VALUE).to_string()
+}
+
+#[cfg(test)]
+#[allow(clippy::field_reassign_with_default)]
+mod tests {
+    use super::*;
+
+    fn path(url: &str) -> String {
+        derive(url, &Settings::default()).unwrap().save_path
+    }
+
+    const TAIL: &str = "persistent=1&timeout=5&read_timeout=5";
+    const TLS_TAIL: &str =
+        "persistent=1&timeout=5&read_timeout=5&stream[verify_peer]=0&stream[verify_peer_name]=0";
+
+    #[test]
+    fn plain_url() {
+        assert_eq!(
+            path("redis://redis.example.com:6380"),
+            format!("tcp://redis.example.com:6380?{TAIL}")
+        );
+    }
+
+    #[test]
+    fn default_port() {
+        assert_eq!(
+            path("redis://localhost"),
+            format!("tcp://localhost:6379?{TAIL}")
+        );
+        assert_eq!(
+            path("redis://localhost/"),
+            format!("tcp://localhost:6379?{TAIL}")
+        );
+    }
+
+    #[test]
+    fn heroku_tls_url() {
+        assert_eq!(
+            path("rediss://:p4ssw0rd@ec2-1-2-3-4.compute-1.amazonaws.com:12345"),
+            format!("tls://ec2-1-2-3-4.compute-1.amazonaws.com:12345?auth=p4ssw0rd&{TLS_TAIL}")
+        );
+    }
+
+    #[test]
+    fn legacy_heroku_user_is_a_password_only_login() {
+        assert_eq!(
+            path("redis://h:secret@host:1"),
+            format!("tcp://host:1?auth=secret&{TAIL}")
+        );
+    }
+
+    #[test]
+    fn default_user_is_a_password_only_login() {
+        assert_eq!(
+            path("redis://default:secret@host:1"),
+            format!("tcp://host:1?auth=secret&{TAIL}")
+        );
+    }
+
+    #[test]
+    fn acl_user() {
+        assert_eq!(
+            path("redis://app:secret@host:1"),
+            format!("tcp://host:1?auth[]=app&auth[]=secret&{TAIL}")
+        );
+        assert_eq!(
+            derive("redis://app:x@h", &Settings::default())
+                .unwrap()
+                .summary
+                .auth,
+            AuthKind::User("app".into())
+        );
+    }
+
+    #[test]
+    fn user_without_password_authenticates_with_nothing() {
+        let config = derive("redis://app@host:1", &Settings::default()).unwrap();
+        assert_eq!(config.save_path, format!("tcp://host:1?{TAIL}"));
+        assert_eq!(config.summary.auth, AuthKind::UserWithoutPassword);
+    }
+
+    #[test]
+    fn no_password_means_no_auth_parameter() {
+        for url in [
+            "redis://host:1",
+            "redis://:@host:1",
+            "redis://h:@host:1",
+            "redis://default@host:1",
+        ] {
+            let config = derive(url, &Settings::default()).unwrap();
+            assert_eq!(config.save_path, format!("tcp://host:1?{TAIL}"), "{url}");
+            assert_eq!(config.summary.auth, AuthKind::None, "{url}");
+        }
+    }
+
+    #[test]
+    fn database() {
+        assert_eq!(
+            path("redis://host:1/3"),
+            format!("tcp://host:1?database=3&{TAIL}")
+        );
+        assert_eq!(path("redis://host:1/0"), format!("tcp://host:1?{TAIL}"));
+        assert_eq!(
+            path("redis://:pw@host:1/15"),
+            format!("tcp://host:1?auth=pw&database=15&{TAIL}")
+        );
+    }
+
+    #[test]
+    fn awkward_passwords_are_reencoded() {
+        // `%2C` is a comma, `%20` a space, `%2B` a plus, `%25` a percent sign.
+        assert_eq!(
+            path("redis://:a%2Cb%20c%2Bd%25e%26f%3Dg%23h@host:1"),
+            format!("tcp://host:1?auth=a%2Cb%20c%2Bd%25e%26f%3Dg%23h&{TAIL}")
+        );
+        // Characters the url crate lets through raw come out escaped.
+        assert_eq!(
+            path("redis://:a!$'()*;=b@host:1"),
+            format!("tcp://host:1?auth=a%21%24%27%28%29%2A%3B%3Db&{TAIL}")
+        );
+    }
+
+    #[test]
+    fn every_printable_ascii_password_round_trips() {
+        let password: String = (0x20u8..0x7f).map(char::from).collect();
+        let in_url = percent_encode(password.as_bytes(), NON_ALPHANUMERIC).to_string();
+        let saved = path(&format!("redis://:{in_url}@host:1"));
+        let auth = saved
+            .split('&')
+            .next()
+            .unwrap()
+            .strip_prefix("tcp://host:1?auth=")
+            .unwrap();
+        assert!(
+            auth.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"%-._~".contains(&b)),
+            "{auth}"
+        );
+        assert_eq!(percent_decode_str(auth).decode_utf8().unwrap(), password);
+    }
+
+    #[test]
+    fn non_utf8_passwords_keep_their_bytes() {
+        assert_eq!(
+            path("redis://:%FF%00x@host:1"),
+            format!("tcp://host:1?auth=%FF%00x&{TAIL}")
+        );
+    }
+
+    #[test]
+    fn ipv6_hosts_lose_their_brackets() {
+        assert_eq!(path("redis://[::1]:7000"), format!("tcp://::1:7000?{TAIL}"));
+        assert_eq!(
+            path("rediss://:pw@[2001:db8::2]"),
+            format!("tls://2001:db8::2:6379?auth=pw&{TLS_TAIL}")
+        );
+    }
+
+    #[test]
+    fn hosts_are_lowercased() {
+        assert_eq!(
+            path("redis://Redis.Example.COM:1"),
+            format!("tcp://redis.example.com:1?{TAIL}")
+        );
+    }
+
+    #[test]
+    fn ipv4_hosts() {
+        assert_eq!(
+            path("redis://127.0.0.1:1"),
+            format!("tcp://127.0.0.1:1?{TAIL}")
+        );
+    }
+
+    #[test]
+    fn surrounding_whitespace_is_ignored() {
+        assert_eq!(path("  redis://host:1\n"), format!("tcp://host:1?{TAIL}"));
+    }
+
+    #[test]
+    fn query_and_fragment_of_the_url_are_ignored() {
+        assert_eq!(
+            path("redis://host:1/2?ssl_cert_reqs=none#x"),
+            format!("tcp://host:1?database=2&{TAIL}")
+        );
+    }
+
+    #[test]
+    fn settings_shape_the_query() {
+        let mut settings = Settings::default();
+        settings.persistent = false;
+        settings.prefix = Some("app 1:sess,".into());
+        settings.timeout = 2.5;
+        settings.read_timeout = 0.25;
+        settings.tls.verify = true;
+        settings.tls.ca_file = Some("/app/certs/ca file.pem".into());
+        let config = derive("rediss://:pw@host:1/2", &settings).unwrap();
+        assert_eq!(
+            config.save_path,
+            "tls://host:1?auth=pw&database=2&prefix=app%201%3Asess%2C&persistent=0&timeout=2.5&read_timeout=0.25\
+             &stream[verify_peer]=1&stream[verify_peer_name]=1&stream[cafile]=%2Fapp%2Fcerts%2Fca%20file.pem"
+        );
+        assert!(config.summary.verify);
+    }
+
+    #[test]
+    fn verify_without_ca_uses_the_system_store() {
+        let mut settings = Settings::default();
+        settings.tls.verify = true;
+        assert_eq!(
+            derive("rediss://host:1", &settings).unwrap().save_path,
+            "tls://host:1?persistent=1&timeout=5&read_timeout=5&stream[verify_peer]=1&stream[verify_peer_name]=1"
+        );
+    }
+
+    #[test]
+    fn tls_options_only_for_tls() {
+        let mut settings = Settings::default();
+        settings.tls.verify = true;
+        settings.tls.ca_file = Some("/ca".into());
+        let config = derive("redis://host:1", &settings).unwrap();
+        assert_eq!(config.save_path, format!("tcp://host:1?{TAIL}"));
+        assert!(!config.summary.verify);
+    }
+
+    #[test]
+    fn lock_settings_are_carried() {
+        let config = derive("redis://host", &Settings::default()).unwrap();
+        assert_eq!(
+            (
+                config.save_handler,
+                config.locking,
+                config.lock_expire,
+                config.lock_wait_time,
+                config.lock_retries
+            ),
+            ("redis", true, 30, 10_000, 3_000)
+        );
+    }
+
+    #[test]
+    fn malformed_urls() {
+        let cases: &[(&str, UrlError)] = &[
+            ("", UrlError::Empty),
+            ("   ", UrlError::Empty),
+            ("redis://a:1,redis://b:2", UrlError::Several),
+            ("redis://a:1 redis://b:2", UrlError::Several),
+            ("redis://:pass word@host", UrlError::Several),
+            ("http://host:1", UrlError::UnknownScheme("http".into())),
+            (
+                "unix:///tmp/redis.sock",
+                UrlError::UnknownScheme("unix".into()),
+            ),
+            ("redis:///0", UrlError::NoHost),
+            ("redis:host", UrlError::NoHost),
+            (
+                "redis://:pw@:6379",
+                UrlError::Unparsable("empty host".into()),
+            ),
+            ("host:6379", UrlError::UnknownScheme("host".into())),
+            (
+                "redis://host:99999",
+                UrlError::Unparsable("invalid port number".into()),
+            ),
+            ("redis://ho%73t:1", UrlError::BadHost),
+            ("redis://host:1/abc", UrlError::BadDatabase),
+            ("redis://host:1/1/2", UrlError::BadDatabase),
+            ("redis://host:1/-1", UrlError::BadDatabase),
+            ("redis://host:1/99999999999", UrlError::BadDatabase),
+            ("redis://:%zz@host", UrlError::BadEscape),
+            ("redis://:abc%@host", UrlError::BadEscape),
+            ("redis://us%4@host", UrlError::BadEscape),
+        ];
+        for (url, expected) in cases {
+            assert_eq!(
+                derive(url, &Settings::default()).as_ref().err(),
+                Some(expected),
+                "{url}"
+            );
+        }
+    }
+
+    #[test]
+    fn unparsable_urls() {
+        for url in [
+            "redis://host:port",
+            "redis://[::1",
+            "//host:1",
+            "redis.example.com",
+            "\u{0}",
+        ] {
+            assert!(
+                matches!(
+                    derive(url, &Settings::default()),
+                    Err(UrlError::Unparsable(_) | UrlError::NoHost)
+                ),
+                "{url}: {:?}",
+                derive(url, &Settings::default())
+            );
+        }
+    }
+}

@@ -1,0 +1,353 @@
+//! The buildpack's config vars, read from the environment at boot. Pure: it takes a
+//! lookup function, and every bad value becomes a warning plus the safe default.
+
+/// The variable holding the Redis URL unless `PHP_REDIS_SESSIONS_URL_VAR` names another.
+pub const DEFAULT_URL_VAR: &str = "REDIS_URL";
+
+pub const URL_VAR: &str = "PHP_REDIS_SESSIONS_URL_VAR";
+pub const DISABLE: &str = "PHP_REDIS_SESSIONS_DISABLE";
+pub const TLS_VERIFY: &str = "PHP_REDIS_SESSIONS_TLS_VERIFY";
+pub const TLS_CA_FILE: &str = "PHP_REDIS_SESSIONS_TLS_CA_FILE";
+pub const PERSISTENT: &str = "PHP_REDIS_SESSIONS_PERSISTENT";
+pub const PREFIX: &str = "PHP_REDIS_SESSIONS_PREFIX";
+pub const TIMEOUT: &str = "PHP_REDIS_SESSIONS_TIMEOUT";
+pub const READ_TIMEOUT: &str = "PHP_REDIS_SESSIONS_READ_TIMEOUT";
+pub const LOCKING: &str = "PHP_REDIS_SESSIONS_LOCKING";
+pub const LOCK_EXPIRE: &str = "PHP_REDIS_SESSIONS_LOCK_EXPIRE";
+pub const LOCK_WAIT_TIME: &str = "PHP_REDIS_SESSIONS_LOCK_WAIT_TIME";
+pub const LOCK_RETRIES: &str = "PHP_REDIS_SESSIONS_LOCK_RETRIES";
+
+/// Every config var.
+#[cfg(test)]
+pub const ALL: &[&str] = &[
+    URL_VAR,
+    DISABLE,
+    TLS_VERIFY,
+    TLS_CA_FILE,
+    PERSISTENT,
+    PREFIX,
+    TIMEOUT,
+    READ_TIMEOUT,
+    LOCKING,
+    LOCK_EXPIRE,
+    LOCK_WAIT_TIME,
+    LOCK_RETRIES,
+];
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    pub url_var: String,
+    pub disabled: bool,
+    pub tls: TlsSettings,
+    pub persistent: bool,
+    /// `None` keeps phpredis' own `PHPREDIS_SESSION:`.
+    pub prefix: Option<String>,
+    /// Connect timeout in seconds (phpredis' session default is 86400, which hangs requests).
+    pub timeout: f64,
+    pub read_timeout: f64,
+    pub lock: LockSettings,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsSettings {
+    pub verify: bool,
+    pub ca_file: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LockSettings {
+    pub enabled: bool,
+    /// Seconds a lock lives if its holder dies: Heroku's router gives up after 30 s.
+    pub expire: u32,
+    /// Microseconds between two tries to take the lock.
+    pub wait_time: u32,
+    /// How often to try; `wait_time * retries` is the longest a request waits.
+    pub retries: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            url_var: DEFAULT_URL_VAR.to_string(),
+            disabled: false,
+            tls: TlsSettings {
+                verify: false,
+                ca_file: None,
+            },
+            persistent: true,
+            prefix: None,
+            timeout: 5.0,
+            read_timeout: 5.0,
+            lock: LockSettings {
+                enabled: true,
+                expire: 30,
+                wait_time: 10_000,
+                retries: 3_000,
+            },
+        }
+    }
+}
+
+/// A config var whose value could not be used; the default was taken instead.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidSetting {
+    pub name: &'static str,
+    pub expected: &'static str,
+    pub default: String,
+}
+
+/// Reads every config var through `lookup`. Unset and empty values mean the default.
+pub fn read(lookup: impl Fn(&str) -> Option<String>) -> (Settings, Vec<InvalidSetting>) {
+    let mut settings = Settings::default();
+    let mut invalid = Vec::new();
+    let get = |name: &str| {
+        lookup(name)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
+
+    if let Some(value) = get(URL_VAR) {
+        if is_env_name(&value) {
+            settings.url_var = value;
+        } else {
+            invalid.push(InvalidSetting {
+                name: URL_VAR,
+                expected: "the name of an environment variable (letters, digits and _)",
+                default: DEFAULT_URL_VAR.into(),
+            });
+        }
+    }
+
+    let mut flag = |name: &'static str, target: &mut bool| {
+        if let Some(value) = get(name) {
+            match parse_flag(&value) {
+                Some(parsed) => *target = parsed,
+                None => invalid.push(InvalidSetting {
+                    name,
+                    expected: "1 or 0 (also true/false, yes/no, on/off)",
+                    default: if *target { "1" } else { "0" }.into(),
+                }),
+            }
+        }
+    };
+    flag(DISABLE, &mut settings.disabled);
+    flag(TLS_VERIFY, &mut settings.tls.verify);
+    flag(PERSISTENT, &mut settings.persistent);
+    flag(LOCKING, &mut settings.lock.enabled);
+
+    if let Some(path) = get(TLS_CA_FILE) {
+        // A CA file only makes sense with verification: setting it turns verification on
+        // unless PHP_REDIS_SESSIONS_TLS_VERIFY says 0 explicitly.
+        if get(TLS_VERIFY).is_none() {
+            settings.tls.verify = true;
+        }
+        settings.tls.ca_file = Some(path);
+    }
+
+    if let Some(prefix) = get(PREFIX) {
+        settings.prefix = Some(prefix);
+    }
+
+    let mut seconds = |name: &'static str, target: &mut f64| {
+        if let Some(value) = get(name) {
+            match value.parse::<f64>() {
+                Ok(parsed) if parsed.is_finite() && parsed > 0.0 && parsed <= 86_400.0 => {
+                    *target = parsed
+                }
+                _ => invalid.push(InvalidSetting {
+                    name,
+                    expected: "a number of seconds above 0 and at most 86400, such as 2.5",
+                    default: format_seconds(*target),
+                }),
+            }
+        }
+    };
+    seconds(TIMEOUT, &mut settings.timeout);
+    seconds(READ_TIMEOUT, &mut settings.read_timeout);
+
+    let mut whole =
+        |name: &'static str, target: &mut u32, min: u32, max: u32, expected: &'static str| {
+            if let Some(value) = get(name) {
+                match value.parse::<u32>() {
+                    Ok(parsed) if (min..=max).contains(&parsed) => *target = parsed,
+                    _ => invalid.push(InvalidSetting {
+                        name,
+                        expected,
+                        default: target.to_string(),
+                    }),
+                }
+            }
+        };
+    whole(
+        LOCK_EXPIRE,
+        &mut settings.lock.expire,
+        1,
+        86_400,
+        "a whole number of seconds from 1 to 86400",
+    );
+    whole(
+        LOCK_WAIT_TIME,
+        &mut settings.lock.wait_time,
+        1,
+        10_000_000,
+        "a whole number of microseconds from 1 to 10000000",
+    );
+    whole(
+        LOCK_RETRIES,
+        &mut settings.lock.retries,
+        1,
+        1_000_000,
+        "a whole number from 1 to 1000000",
+    );
+
+    (settings, invalid)
+}
+
+/// Seconds as phpredis reads them (`5`, `2.5`).
+pub fn format_seconds(value: f64) -> String {
+    format!("{value}")
+}
+
+fn parse_flag(value: &str) -> Option<bool> {
+    match value.to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Some(true),
+        "0" | "false" | "no" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+fn is_env_name(value: &str) -> bool {
+    let mut chars = value.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn read_from(pairs: &[(&str, &str)]) -> (Settings, Vec<InvalidSetting>) {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        read(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults() {
+        let (settings, invalid) = read_from(&[]);
+        assert_eq!(settings, Settings::default());
+        assert!(invalid.is_empty());
+        // The longest wait for a lock equals the lock's own life: a dead holder's lock
+        // expires before a waiter gives up, and nobody waits past Heroku's 30 s router timeout.
+        let lock = settings.lock;
+        assert_eq!(
+            u64::from(lock.wait_time) * u64::from(lock.retries),
+            u64::from(lock.expire) * 1_000_000
+        );
+    }
+
+    #[test]
+    fn empty_values_mean_default() {
+        let all: Vec<(&str, &str)> = ALL.iter().map(|name| (*name, "  ")).collect();
+        assert_eq!(read_from(&all), (Settings::default(), vec![]));
+    }
+
+    #[test]
+    fn every_setting_is_read() {
+        let (settings, invalid) = read_from(&[
+            (URL_VAR, "REDISCLOUD_URL"),
+            (DISABLE, "yes"),
+            (TLS_VERIFY, "true"),
+            (TLS_CA_FILE, "/app/ca.pem"),
+            (PERSISTENT, "off"),
+            (PREFIX, "myapp:"),
+            (TIMEOUT, "2.5"),
+            (READ_TIMEOUT, "10"),
+            (LOCKING, "0"),
+            (LOCK_EXPIRE, "60"),
+            (LOCK_WAIT_TIME, "5000"),
+            (LOCK_RETRIES, "12000"),
+        ]);
+        assert!(invalid.is_empty(), "{invalid:?}");
+        assert_eq!(
+            settings,
+            Settings {
+                url_var: "REDISCLOUD_URL".into(),
+                disabled: true,
+                tls: TlsSettings {
+                    verify: true,
+                    ca_file: Some("/app/ca.pem".into())
+                },
+                persistent: false,
+                prefix: Some("myapp:".into()),
+                timeout: 2.5,
+                read_timeout: 10.0,
+                lock: LockSettings {
+                    enabled: false,
+                    expire: 60,
+                    wait_time: 5000,
+                    retries: 12000
+                },
+            }
+        );
+    }
+
+    #[test]
+    fn ca_file_turns_verification_on_unless_told_otherwise() {
+        assert!(read_from(&[(TLS_CA_FILE, "/ca.pem")]).0.tls.verify);
+        assert!(
+            !read_from(&[(TLS_CA_FILE, "/ca.pem"), (TLS_VERIFY, "0")])
+                .0
+                .tls
+                .verify
+        );
+    }
+
+    #[test]
+    fn bad_values_fall_back_with_a_warning() {
+        let cases: &[(&str, &str)] = &[
+            (URL_VAR, "REDIS-URL"),
+            (URL_VAR, "1REDIS"),
+            (URL_VAR, "$REDIS_URL"),
+            (DISABLE, "maybe"),
+            (TLS_VERIFY, "2"),
+            (PERSISTENT, "enabled"),
+            (LOCKING, "y"),
+            (TIMEOUT, "0"),
+            (TIMEOUT, "-1"),
+            (TIMEOUT, "NaN"),
+            (TIMEOUT, "inf"),
+            (TIMEOUT, "1e9"),
+            (READ_TIMEOUT, "5s"),
+            (LOCK_EXPIRE, "0"),
+            (LOCK_EXPIRE, "1.5"),
+            (LOCK_WAIT_TIME, "-5"),
+            (LOCK_WAIT_TIME, "99999999999"),
+            (LOCK_RETRIES, "-1"),
+            (LOCK_RETRIES, "0"),
+        ];
+        for (name, value) in cases {
+            let (settings, invalid) = read_from(&[(name, value)]);
+            assert_eq!(settings, Settings::default(), "{name}={value}");
+            assert_eq!(invalid.len(), 1, "{name}={value}");
+            assert_eq!(invalid[0].name, *name);
+        }
+    }
+
+    #[test]
+    fn invalid_settings_report_their_default() {
+        let (_, invalid) = read_from(&[(LOCK_RETRIES, "x"), (TIMEOUT, "x"), (LOCKING, "x")]);
+        let defaults: Vec<&str> = invalid.iter().map(|i| i.default.as_str()).collect();
+        assert_eq!(defaults, ["1", "5", "3000"]);
+    }
+
+    #[test]
+    fn values_are_trimmed() {
+        assert!(read_from(&[(DISABLE, " 1\n")]).0.disabled);
+    }
+}
