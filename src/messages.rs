@@ -206,3 +206,143 @@ pub fn classic_installed() -> Vec<String> {
         "Without a usable REDIS_URL, PHP keeps its default file sessions".into(),
     ]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::settings::InvalidSetting;
+
+    /// Every boot line there is, in one snapshot.
+    #[test]
+    fn boot_messages() {
+        let url_var = || "REDIS_URL".to_string();
+        let mut notices = vec![
+            Notice::FileSessions(Fallback::Disabled),
+            Notice::FileSessions(Fallback::UrlUnset { url_var: url_var() }),
+            Notice::FileSessions(Fallback::UrlNotUnicode { url_var: url_var() }),
+            Notice::UserWithoutPassword { url_var: url_var() },
+        ];
+        for error in [
+            UrlError::Empty,
+            UrlError::Several,
+            UrlError::Unparsable("invalid port number".into()),
+            UrlError::UnknownScheme("http".into()),
+            UrlError::NoHost,
+            UrlError::BadHost,
+            UrlError::BadDatabase,
+            UrlError::BadEscape,
+        ] {
+            notices.push(Notice::FileSessions(Fallback::UrlUnusable {
+                url_var: url_var(),
+                error,
+            }));
+        }
+        let (_, invalid) = crate::settings::read(|name| Some(format!("bad value for {name}")));
+        notices.extend(invalid.into_iter().map(Notice::InvalidSetting));
+        notices.push(Notice::InvalidSetting(InvalidSetting {
+            name: crate::settings::TIMEOUT,
+            expected: "a number of seconds above 0 and at most 86400, such as 2.5",
+            default: "5".into(),
+        }));
+        let lines: Vec<String> = notices.iter().map(boot_notice).collect();
+        insta::assert_snapshot!(lines.join("\n"));
+    }
+
+    /// Every build and detect message about the app's files.
+    #[test]
+    fn app_messages() {
+        let names = ComposerNames::default();
+        let renamed = ComposerNames::for_manifest("composer-heroku.json");
+        let mut lines = vec![
+            found(&Found::Manifest { section: "require" }, &names),
+            found(
+                &Found::Manifest {
+                    section: "require-dev",
+                },
+                &renamed,
+            ),
+            found(
+                &Found::LockPlatform {
+                    section: "platform",
+                },
+                &names,
+            ),
+            found(
+                &Found::LockPlatform {
+                    section: "platform-dev",
+                },
+                &renamed,
+            ),
+            found(
+                &Found::LockPackage {
+                    section: "packages",
+                    package: "acme/sessions".into(),
+                },
+                &names,
+            ),
+            detect_declined(&not_required(&names)),
+            classic::error(&not_required(&renamed)),
+            classic::error(&bad_composer_var()),
+            classic::error(&install_failed(&std::io::Error::from(
+                std::io::ErrorKind::PermissionDenied,
+            ))),
+        ];
+        let errors = [
+            AppError::Composer(ComposerError::InvalidJson {
+                file: FileKind::Lock,
+                line: 4,
+                column: 3,
+                problem: "trailing comma".into(),
+            }),
+            AppError::Composer(ComposerError::WrongType {
+                file: FileKind::Manifest,
+                path: "require".into(),
+                expected: "an object",
+                found: "a number",
+            }),
+            AppError::Composer(ComposerError::WrongType {
+                file: FileKind::Lock,
+                path: "the top level".into(),
+                expected: "an object",
+                found: "an array",
+            }),
+            AppError::File(FileError::IsDirectory {
+                name: "composer.json".into(),
+            }),
+            AppError::File(FileError::Unreadable {
+                name: "composer.lock".into(),
+                reason: "Permission denied (os error 13)".into(),
+            }),
+            AppError::File(FileError::NotUtf8 {
+                name: "composer.json".into(),
+            }),
+            AppError::File(FileError::TooLarge {
+                name: "composer.lock".into(),
+                limit: 64 * 1024 * 1024,
+            }),
+        ];
+        for error in &errors {
+            lines.push(detect_declined(&app_error(error, &names)));
+        }
+        for error in [
+            FileError::IsDirectory {
+                name: "COMPOSER".into(),
+            },
+            FileError::Unreadable {
+                name: "COMPOSER".into(),
+                reason: "Permission denied (os error 13)".into(),
+            },
+            FileError::NotUtf8 {
+                name: "COMPOSER".into(),
+            },
+            FileError::TooLarge {
+                name: "COMPOSER".into(),
+                limit: 65536,
+            },
+        ] {
+            lines.push(classic::warning(&env_var_ignored("COMPOSER", &error)));
+        }
+        lines.extend(classic_installed().iter().map(|l| classic::detail(l)));
+        insta::assert_snapshot!(lines.join("\n"));
+    }
+}

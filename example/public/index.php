@@ -1,0 +1,12 @@
+<?php
+// Counts your visits in the session. No Redis code: the buildpack configures PHP.
+session_start();
+$_SESSION['visits'] = ($_SESSION['visits'] ?? 0) + 1;
+// ?hold_ms=N keeps the request (and its session) open a while, to show locking at work.
+usleep(max(0, min(5000, (int) ($_GET['hold_ms'] ?? 0))) * 1000);
+header('Content-Type: application/json');
+echo json_encode([
+    'session_id' => session_id(),
+    'visits' => $_SESSION['visits'],
+    'save_handler' => ini_get('session.save_handler'),
+]), "\n";
