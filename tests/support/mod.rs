@@ -375,10 +375,10 @@ impl Redis {
             if let Ok(Some(_)) = self.child.try_wait() {
                 return false; // the port was taken meanwhile
             }
-            if let Ok(mut conn) = self.connect_raw() {
-                if conn.command(&["PING"]) == Reply::Simple("PONG".into()) {
-                    return true;
-                }
+            if let Ok(mut conn) = self.connect_raw()
+                && conn.command(&["PING"]) == Reply::Simple("PONG".into())
+            {
+                return true;
             }
             std::thread::sleep(Duration::from_millis(20));
         }
