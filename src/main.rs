@@ -1,15 +1,7 @@
 //! php-redis-sessions: the one helper behind the buildpack's `bin/` scripts and its boot hook.
 
-mod app_files;
-mod boot;
-mod boot_hook;
-mod classic;
-mod composer;
-mod install;
-mod messages;
-mod session_config;
-mod settings;
 
+use php_redis_sessions::{boot_hook, classic, composer, messages};
 use std::path::Path;
 use std::process::ExitCode;
 
