@@ -5,6 +5,7 @@ use crate::app_files::{self, FileError};
 use crate::composer::ComposerNames;
 use crate::install;
 use crate::messages::{self, classic};
+use crate::php_check;
 use std::io::Write;
 use std::path::Path;
 
@@ -79,6 +80,14 @@ pub fn compile(build_dir: &Path, env_dir: &Path, out: &mut impl Write) -> std::i
         }
     };
     writeln!(out, "{}", classic::detail(&messages::found(&found, &names)))?;
+
+    let (details, php_warnings) = messages::php_check(&php_check::check_classic(build_dir));
+    for line in &details {
+        writeln!(out, "{}", classic::detail(line))?;
+    }
+    for line in &php_warnings {
+        writeln!(out, "{}", classic::warning(line))?;
+    }
 
     if let Err(error) = install::install_classic(build_dir) {
         writeln!(out, "{}", classic::error(&messages::install_failed(&error)))?;

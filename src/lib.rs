@@ -8,5 +8,6 @@ pub mod classic;
 pub mod composer;
 pub mod install;
 pub mod messages;
+pub mod php_check;
 pub mod session_config;
 pub mod settings;

@@ -1,6 +1,5 @@
 //! php-redis-sessions: the one helper behind the buildpack's `bin/` scripts and its boot hook.
 
-
 use php_redis_sessions::{boot_hook, classic, composer, messages};
 use std::path::Path;
 use std::process::ExitCode;

@@ -5,6 +5,7 @@
 use crate::app_files::{AppError, FileError};
 use crate::boot::{Fallback, Notice};
 use crate::composer::{ComposerError, ComposerNames, FileKind, Found};
+use crate::php_check::{CheckFailure, PhpCheck};
 use crate::session_config::UrlError;
 
 pub const BUILDPACK_NAME: &str = "PHP Redis Sessions";
@@ -198,6 +199,52 @@ pub fn install_failed(error: &std::io::Error) -> String {
     )
 }
 
+/// What the check of the PHP buildpack's PHP found: detail lines and warning lines.
+pub fn php_check(check: &PhpCheck) -> (Vec<String>, Vec<String>) {
+    const PHP: &str = ".heroku/php/bin/php";
+    match check {
+        PhpCheck::Skipped => (
+            vec![
+                "Skipped the ext-redis check: no PHP in .heroku/php yet (on Heroku, heroku/php runs before this buildpack)"
+                    .to_string(),
+            ],
+            vec![],
+        ),
+        PhpCheck::Loaded { version } if check.tls_sessions_unsupported() => (
+            vec![format!("The PHP buildpack's PHP loads phpredis {version}")],
+            vec![format!(
+                "phpredis {version} ignores the TLS options of a session save path, so rediss:// URLs \
+                 (every Heroku Key-Value Store plan) cannot work with it; phpredis 6 or newer can: \
+                 use the heroku-24 stack or PHP 8.3 or newer, and require \"ext-redis\": \"^6\" in composer.json"
+            )],
+        ),
+        PhpCheck::Loaded { version } => (vec![format!("The PHP buildpack's PHP loads phpredis {version}")], vec![]),
+        PhpCheck::NotLoaded => (
+            vec![],
+            vec![format!(
+                "{PHP} does not load ext-redis, so PHP sessions would fail once a Redis URL is set; \
+                 add heroku/php before this buildpack (heroku buildpacks) and require \"ext-redis\": \"*\" in composer.json"
+            )],
+        ),
+        PhpCheck::Failed(failure) => {
+            let why = match failure {
+                CheckFailure::CouldNotRun(reason) => format!("it could not be started: {reason}"),
+                CheckFailure::Exited(Some(code)) => format!("it exited with status {code}"),
+                CheckFailure::Exited(None) => "it was killed by a signal".to_string(),
+                CheckFailure::TimedOut => "it did not answer within 20 seconds".to_string(),
+                CheckFailure::Unexpected => "its answer was not understood".to_string(),
+            };
+            (
+                vec![],
+                vec![format!(
+                    "could not ask {PHP} whether it loads ext-redis ({why}); the build goes on, \
+                     check with `heroku run php -m` that redis is listed"
+                )],
+            )
+        }
+    }
+}
+
 /// The classic build log's closing lines, the ones the README tells users to assert on.
 pub fn classic_installed() -> Vec<String> {
     vec![
@@ -343,6 +390,36 @@ mod tests {
             lines.push(classic::warning(&env_var_ignored("COMPOSER", &error)));
         }
         lines.extend(classic_installed().iter().map(|l| classic::detail(l)));
+        insta::assert_snapshot!(lines.join("\n"));
+    }
+
+    /// Every outcome of the check of the PHP buildpack's PHP, as the build log shows it.
+    #[test]
+    fn php_check_messages() {
+        let checks = [
+            PhpCheck::Skipped,
+            PhpCheck::Loaded {
+                version: "6.3.0".into(),
+            },
+            PhpCheck::Loaded {
+                version: "5.3.7".into(),
+            },
+            PhpCheck::NotLoaded,
+            PhpCheck::Failed(CheckFailure::CouldNotRun(
+                "Permission denied (os error 13)".into(),
+            )),
+            PhpCheck::Failed(CheckFailure::Exited(Some(255))),
+            PhpCheck::Failed(CheckFailure::Exited(None)),
+            PhpCheck::Failed(CheckFailure::TimedOut),
+            PhpCheck::Failed(CheckFailure::Unexpected),
+        ];
+        let mut lines = vec![];
+        for check in &checks {
+            let (details, warnings) = php_check(check);
+            lines.push(format!("{check:?}:"));
+            lines.extend(details.iter().map(|l| classic::detail(l)));
+            lines.extend(warnings.iter().map(|l| classic::warning(l)));
+        }
         insta::assert_snapshot!(lines.join("\n"));
     }
 }

@@ -1,0 +1,192 @@
+//! At build time, asks the PHP that the PHP buildpack installed (`.heroku/php` on classic)
+//! whether it loads ext-redis and which version: phpredis before 6.0 ignores the TLS
+//! options of a session save path, so `rediss://` URLs cannot work with it.
+
+use std::io::Read;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Where the PHP buildpack puts PHP in the classic build directory.
+pub const CLASSIC_PHP: &str = ".heroku/php/bin/php";
+/// The PHP code the check runs: one line, `redis VERSION` or `no-redis`.
+pub const PROBE: &str =
+    "echo extension_loaded('redis') ? 'redis '.phpversion('redis') : 'no-redis', PHP_EOL;";
+/// A PHP that has not answered by then is not going to.
+pub const TIMEOUT: Duration = Duration::from_secs(20);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PhpCheck {
+    /// No PHP from the PHP buildpack in the build directory.
+    Skipped,
+    NotLoaded,
+    Loaded {
+        version: String,
+    },
+    /// PHP could not be run, or said something unexpected.
+    Failed(CheckFailure),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CheckFailure {
+    CouldNotRun(String),
+    Exited(Option<i32>),
+    TimedOut,
+    Unexpected,
+}
+
+impl PhpCheck {
+    /// phpredis 6.0 is the first whose single-server session handler honours `stream[...]`.
+    pub fn tls_sessions_unsupported(&self) -> bool {
+        matches!(self, PhpCheck::Loaded { version } if major_version(version).is_some_and(|major| major < 6))
+    }
+}
+
+/// Reads the probe's output.
+pub fn interpret(stdout: &str) -> PhpCheck {
+    // Extensions may print notices before our line: the answer is the last line.
+    match stdout.lines().map(str::trim).rfind(|line| !line.is_empty()) {
+        Some("no-redis") => PhpCheck::NotLoaded,
+        Some(line) => match line.strip_prefix("redis ") {
+            Some(version) if major_version(version).is_some() => PhpCheck::Loaded {
+                version: version.to_string(),
+            },
+            _ => PhpCheck::Failed(CheckFailure::Unexpected),
+        },
+        None => PhpCheck::Failed(CheckFailure::Unexpected),
+    }
+}
+
+fn major_version(version: &str) -> Option<u32> {
+    version.split('.').next()?.parse().ok()
+}
+
+/// Runs the probe with the PHP in `build_dir`, if there is one.
+pub fn check_classic(build_dir: &Path) -> PhpCheck {
+    let php = build_dir.join(CLASSIC_PHP);
+    if !php.is_file() {
+        return PhpCheck::Skipped;
+    }
+    run_probe(&php, TIMEOUT)
+}
+
+pub fn run_probe(php: &Path, timeout: Duration) -> PhpCheck {
+    let child = Command::new(php)
+        .args(["-r", PROBE])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn();
+    let mut child = match child {
+        Ok(child) => child,
+        Err(error) => return PhpCheck::Failed(CheckFailure::CouldNotRun(error.to_string())),
+    };
+    let deadline = Instant::now() + timeout;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(10)),
+            Ok(None) | Err(_) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return PhpCheck::Failed(CheckFailure::TimedOut);
+            }
+        }
+    };
+    let mut stdout = String::new();
+    if let Some(mut pipe) = child.stdout.take() {
+        let _ = pipe.read_to_string(&mut stdout);
+    }
+    if !status.success() {
+        return PhpCheck::Failed(CheckFailure::Exited(status.code()));
+    }
+    interpret(&stdout)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interprets_the_probe() {
+        assert_eq!(
+            interpret("redis 6.3.0\n"),
+            PhpCheck::Loaded {
+                version: "6.3.0".into()
+            }
+        );
+        assert_eq!(
+            interpret("redis 5.3.7"),
+            PhpCheck::Loaded {
+                version: "5.3.7".into()
+            }
+        );
+        assert_eq!(interpret("no-redis\n"), PhpCheck::NotLoaded);
+        assert_eq!(
+            interpret("PHP Notice: something\nredis 6.0.2\n\n"),
+            PhpCheck::Loaded {
+                version: "6.0.2".into()
+            }
+        );
+        assert_eq!(interpret(""), PhpCheck::Failed(CheckFailure::Unexpected));
+        assert_eq!(
+            interpret("redis"),
+            PhpCheck::Failed(CheckFailure::Unexpected)
+        );
+        assert_eq!(
+            interpret("redis x.y"),
+            PhpCheck::Failed(CheckFailure::Unexpected)
+        );
+    }
+
+    #[test]
+    fn tls_support_starts_with_phpredis_6() {
+        let loaded = |v: &str| PhpCheck::Loaded { version: v.into() };
+        assert!(loaded("5.3.7").tls_sessions_unsupported());
+        assert!(loaded("4.3.0").tls_sessions_unsupported());
+        assert!(!loaded("6.0.0").tls_sessions_unsupported());
+        assert!(!loaded("6.3.0RC1").tls_sessions_unsupported());
+        assert!(!loaded("10.0.0").tls_sessions_unsupported());
+        assert!(!PhpCheck::NotLoaded.tls_sessions_unsupported());
+        assert!(!PhpCheck::Skipped.tls_sessions_unsupported());
+    }
+
+    #[test]
+    fn missing_php_is_skipped() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(check_classic(dir.path()), PhpCheck::Skipped);
+    }
+
+    #[test]
+    fn a_php_that_hangs_times_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let php = dir.path().join("php");
+        std::fs::write(&php, "#!/bin/sh\nexec sleep 30\n").unwrap();
+        std::fs::set_permissions(&php, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+        let started = Instant::now();
+        assert_eq!(
+            run_probe(&php, Duration::from_millis(200)),
+            PhpCheck::Failed(CheckFailure::TimedOut)
+        );
+        assert!(started.elapsed() < Duration::from_secs(10));
+    }
+
+    #[test]
+    fn a_php_that_fails_is_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let php = dir.path().join("php");
+        std::fs::write(&php, "#!/bin/sh\necho broken >&2\nexit 3\n").unwrap();
+        std::fs::set_permissions(&php, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+        assert_eq!(
+            run_probe(&php, TIMEOUT),
+            PhpCheck::Failed(CheckFailure::Exited(Some(3)))
+        );
+        std::fs::write(&php, "not a program").unwrap();
+        assert!(matches!(
+            run_probe(&php, TIMEOUT),
+            PhpCheck::Failed(CheckFailure::CouldNotRun(_))
+        ));
+    }
+}
