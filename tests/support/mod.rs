@@ -27,9 +27,13 @@ pub fn repo_dir() -> PathBuf {
 
 /// Percent-encodes every byte that is not unreserved, as a URL's user info wants it.
 pub fn url_encode(value: &str) -> String {
+    url_encode_bytes(value.as_bytes())
+}
+
+pub fn url_encode_bytes(value: &[u8]) -> String {
     value
-        .bytes()
-        .map(|b| {
+        .iter()
+        .map(|&b| {
             if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
                 (b as char).to_string()
             } else {
