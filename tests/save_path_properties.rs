@@ -233,7 +233,7 @@ fn real_php_reads_back_the_credentials() {
     assert_eq!(lines.len(), cases.len());
     for (index, ((user, password, database), decoded)) in cases.iter().zip(&lines).enumerate() {
         let expected_auth = expected_auth(user, password)
-            .map(|parts| parts.iter().map(hex).collect::<Vec<_>>())
+            .map(|parts| parts.iter().map(|p| hex(p)).collect::<Vec<_>>())
             .map_or(serde_json::Value::Null, |parts| serde_json::json!(parts));
         let expected_database = expected_database(*database)
             .map_or(serde_json::Value::Null, |db| {
@@ -255,6 +255,6 @@ fn real_php_reads_back_the_credentials() {
     }
 }
 
-fn hex(bytes: &Vec<u8>) -> String {
+fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
