@@ -221,7 +221,12 @@ build() {
     # Its own mounts (proc, sys in the target) stay private even if it is killed.
     local -a ns=()
     if have_unshare; then ns=(unshare --mount --propagation private); fi
-    "${ns[@]}" debootstrap "${dbs_args[@]}" >>"$LOG" 2>&1
+    # In its own process group, waited for with the (signal-interruptible) wait builtin:
+    # debootstrap can hang after a Ctrl-C, so on INT/TERM we kill its whole group.
+    setsid "${ns[@]}" debootstrap "${dbs_args[@]}" >>"$LOG" 2>&1 </dev/null &
+    BUILD_PGID=$!
+    wait "$BUILD_PGID"
+    BUILD_PGID=
 
     printf '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n' >"$tmp/etc/hosts"
     echo php-redis-sessions-test >"$tmp/etc/hostname"
@@ -269,9 +274,25 @@ build() {
 }
 
 BUILD_TMP=
+BUILD_PGID=
+kill_build_group() {
+    [ -n "$BUILD_PGID" ] || return 0
+    kill -TERM -- "-$BUILD_PGID" 2>/dev/null || return 0
+    # Give it up to 5 s to exit (a zombie leader counts as gone), then kill the rest.
+    local _
+    for _ in 1 2 3 4 5 6 7 8 9 10; do
+        case $(awk '{ print $3 }' "/proc/$BUILD_PGID/stat" 2>/dev/null) in '' | Z) break ;; esac
+        sleep 0.5
+    done
+    kill -KILL -- "-$BUILD_PGID" 2>/dev/null || true
+    wait "$BUILD_PGID" 2>/dev/null || true
+    BUILD_PGID=
+}
+
 build_failed() {
     local rc=$?
     trap - EXIT
+    kill_build_group
     if [ -n "$BUILD_TMP" ]; then
         say "build failed (exit $rc); last lines of $LOG:"
         tail -n 40 "$LOG" >&2 || true

@@ -421,3 +421,78 @@ fn concurrent_visits(vars: &[(&str, &str)], concurrency: usize) -> (u64, String)
     assert_eq!(value["save_handler"], "redis");
     (value["visits"].as_u64().unwrap() - 1, server.stderr())
 }
+
+/// Boot writes nothing: not into the slug, not into /tmp. Every value reaches PHP through
+/// the environment, so rotated credentials need only a restart.
+#[test]
+fn boot_writes_no_file() {
+    let redis = Redis::start();
+    let password = format!("{SECRET_MARKER}-boot-writes");
+    redis.require_password(&password);
+    let buildpack = Buildpack::assemble();
+    let slug = build(&buildpack, &example_app(), &[]);
+    let listing = |dir: &Path| -> Vec<(String, u64, Option<std::time::SystemTime>)> {
+        walk(dir)
+            .into_iter()
+            .map(|p| {
+                let meta = std::fs::symlink_metadata(&p).unwrap();
+                (p.display().to_string(), meta.len(), meta.modified().ok())
+            })
+            .collect()
+    };
+    let before = listing(slug.path());
+    let tmp_before: Vec<_> = walk(Path::new("/tmp"))
+        .into_iter()
+        .filter(|p| p.to_string_lossy().contains("redis-sessions"))
+        .collect();
+    let url = format!(
+        "redis://:{}@127.0.0.1:{}",
+        url_encode(&password),
+        redis.port
+    );
+    let ran = dyno_run(slug.path(), &[("REDIS_URL", &url)], "true");
+    assert_eq!((ran.code, ran.all()), (Some(0), String::new()));
+    assert_eq!(before, listing(slug.path()));
+    let tmp_after: Vec<_> = walk(Path::new("/tmp"))
+        .into_iter()
+        .filter(|p| p.to_string_lossy().contains("redis-sessions"))
+        .collect();
+    assert_eq!(tmp_before, tmp_after);
+    assert_tree_has_no_secret(slug.path(), &[&password]);
+}
+
+/// Modes: the helper is executable by all and writable only by its owner; the rest is
+/// plain readable files; nothing is world-writable.
+#[test]
+fn written_files_have_sensible_modes() {
+    let buildpack = Buildpack::assemble();
+    let build_dir = tempfile::tempdir().unwrap();
+    copy_dir(&example_app(), build_dir.path());
+    let (cache, env) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let ran = run(
+        &buildpack.bin("compile"),
+        &[build_dir.path(), cache.path(), env.path()],
+        build_dir.path(),
+        &[],
+    );
+    assert_eq!(ran.code, Some(0));
+    let mode = |rel: &str| {
+        std::os::unix::fs::PermissionsExt::mode(
+            &std::fs::metadata(build_dir.path().join(rel))
+                .unwrap()
+                .permissions(),
+        ) & 0o7777
+    };
+    assert_eq!(mode(".php-redis-sessions/bin/php-redis-sessions"), 0o755);
+    assert_eq!(
+        mode(".php-redis-sessions/conf.d/php-redis-sessions.ini"),
+        0o644
+    );
+    assert_eq!(mode(".profile.d/200-php-redis-sessions.sh"), 0o644);
+    for path in walk(&build_dir.path().join(".php-redis-sessions")) {
+        let m = std::os::unix::fs::PermissionsExt::mode(
+            &std::fs::metadata(&path).unwrap().permissions(),
+        );
+        assert_eq!(m & 0o022, 0, "{} is writable by others", path.display());
+    }
+}

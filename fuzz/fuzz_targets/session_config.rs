@@ -1,0 +1,34 @@
+//! Any bytes as REDIS_URL (and as a setting): deriving the session config and planning the
+//! boot never panic, and an accepted URL gives a save path phpredis reads as one server.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use php_redis_sessions::boot::{self, EnvValue};
+use php_redis_sessions::session_config;
+use php_redis_sessions::settings::Settings;
+
+fuzz_target!(|data: &[u8]| {
+    let (url, setting) = match data.iter().position(|b| *b == 0) {
+        Some(index) => (&data[..index], &data[index + 1..]),
+        None => (data, &[][..]),
+    };
+    let Ok(url) = std::str::from_utf8(url) else {
+        return;
+    };
+    if let Ok(config) = session_config::derive(url, &Settings::default()) {
+        assert!(!config.save_path.contains([',', ' ', '\t', '\n', '\r', '\x0b', '\x0c']));
+        assert!(config.save_path.starts_with("tcp://") || config.save_path.starts_with("tls://"));
+    }
+    let setting = String::from_utf8_lossy(setting).into_owned();
+    let plan = boot::plan(
+        |name| match name {
+            "REDIS_URL" => EnvValue::Text(url.to_string()),
+            "PHP_REDIS_SESSIONS_TIMEOUT" | "PHP_REDIS_SESSIONS_LOCK_RETRIES" | "PHP_REDIS_SESSIONS_PREFIX" => {
+                EnvValue::Text(setting.clone())
+            }
+            _ => EnvValue::Unset,
+        },
+        "/app/.php-redis-sessions/conf.d",
+    );
+    assert!(plan.vars.is_empty() || plan.vars.len() == 7);
+});
