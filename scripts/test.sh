@@ -7,6 +7,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/ensure-packages.sh
 ensure_packages
 
+echo "==> Debian 13 test runtime (PHP 8.4, phpredis 6, Redis 8), built once and cached"
+scripts/trixie-runtime.sh ensure
+
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 

@@ -11,19 +11,30 @@ fn example_app() -> std::path::PathBuf {
     repo_dir().join("example")
 }
 
+/// A session id no other test (nor an earlier run, in the cached runtime) has used.
+fn unique_id(prefix: &str) -> String {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!("{prefix}{}x{n}x{nanos}", std::process::id())
+}
+
 fn session_key(id: &str) -> String {
     format!("PHPREDIS_SESSION:{id}")
 }
 
 /// Writes the session twice through PHP and checks it in Redis, as a user would.
-fn assert_sessions_in_redis(redis: &Redis, url: &str, db: u32, passwords: &[&str]) {
+fn assert_sessions_in_redis(rt: &Runtime, redis: &Redis, url: &str, db: u32, passwords: &[&str]) {
     let buildpack = Buildpack::assemble();
     let slug = build(&buildpack, &example_app(), &[]);
-    let id = format!("test{}", std::process::id());
+    let id = unique_id("test");
     let vars = [("REDIS_URL", url)];
 
-    let (first, ran1) = php_session(slug.path(), &vars, &id);
-    let (second, ran2) = php_session(slug.path(), &vars, &id);
+    let (first, ran1) = php_session(rt, slug.path(), &vars, &id);
+    let (second, ran2) = php_session(rt, slug.path(), &vars, &id);
     for ran in [&ran1, &ran2] {
         assert_eq!(ran.stderr, "", "boot or PHP complained");
         assert_no_secret("dyno output", &ran.all(), passwords);
@@ -54,15 +65,19 @@ fn assert_sessions_in_redis(redis: &Redis, url: &str, db: u32, passwords: &[&str
     assert_tree_has_no_secret(slug.path(), passwords);
 }
 
-#[test]
-fn url_without_password() {
-    let redis = Redis::start();
-    assert_sessions_in_redis(&redis, &format!("redis://127.0.0.1:{}", redis.port), 0, &[]);
+fn url_without_password(rt: &Runtime) {
+    let redis = Redis::start_in(rt);
+    assert_sessions_in_redis(
+        rt,
+        &redis,
+        &format!("redis://127.0.0.1:{}", redis.port),
+        0,
+        &[],
+    );
 }
 
-#[test]
-fn password_with_every_printable_character() {
-    let redis = Redis::start();
+fn password_with_every_printable_character(rt: &Runtime) {
+    let redis = Redis::start_in(rt);
     let password = awkward_password();
     redis.require_password(&password);
     let url = format!(
@@ -70,12 +85,11 @@ fn password_with_every_printable_character() {
         url_encode(&password),
         redis.port
     );
-    assert_sessions_in_redis(&redis, &url, 0, &[&password]);
+    assert_sessions_in_redis(rt, &redis, &url, 0, &[&password]);
 }
 
-#[test]
-fn heroku_legacy_user_h() {
-    let redis = Redis::start();
+fn heroku_legacy_user_h(rt: &Runtime) {
+    let redis = Redis::start_in(rt);
     let password = format!("{SECRET_MARKER}-legacy,h");
     redis.require_password(&password);
     let url = format!(
@@ -83,12 +97,11 @@ fn heroku_legacy_user_h() {
         url_encode(&password),
         redis.port
     );
-    assert_sessions_in_redis(&redis, &url, 0, &[&password]);
+    assert_sessions_in_redis(rt, &redis, &url, 0, &[&password]);
 }
 
-#[test]
-fn default_user_with_password() {
-    let redis = Redis::start();
+fn default_user_with_password(rt: &Runtime) {
+    let redis = Redis::start_in(rt);
     let password = format!("{SECRET_MARKER} default & user");
     redis.require_password(&password);
     let url = format!(
@@ -96,12 +109,11 @@ fn default_user_with_password() {
         url_encode(&password),
         redis.port
     );
-    assert_sessions_in_redis(&redis, &url, 0, &[&password]);
+    assert_sessions_in_redis(rt, &redis, &url, 0, &[&password]);
 }
 
-#[test]
-fn acl_user_with_awkward_name_and_password() {
-    let redis = Redis::start();
+fn acl_user_with_awkward_name_and_password(rt: &Runtime) {
+    let redis = Redis::start_in(rt);
     let user = "app-1:x%y,z@w";
     let password = format!("{SECRET_MARKER}@acl #1, +&=?/%");
     redis.add_user(user, &password);
@@ -111,34 +123,41 @@ fn acl_user_with_awkward_name_and_password() {
         url_encode(&password),
         redis.port
     );
-    assert_sessions_in_redis(&redis, &url, 0, &[&password]);
+    assert_sessions_in_redis(rt, &redis, &url, 0, &[&password]);
 }
 
-#[test]
-fn database_number() {
-    let redis = Redis::start();
+fn database_number(rt: &Runtime) {
+    let redis = Redis::start_in(rt);
     let password = format!("{SECRET_MARKER}db");
     redis.require_password(&password);
     let url = format!("redis://:{password}@127.0.0.1:{}/7", redis.port);
-    assert_sessions_in_redis(&redis, &url, 7, &[&password]);
+    assert_sessions_in_redis(rt, &redis, &url, 7, &[&password]);
 }
 
-#[test]
-fn ipv6_loopback() {
-    let redis = Redis::start_on("::1");
+fn ipv6_loopback(rt: &Runtime) {
+    let redis = Redis::start_with(RedisOptions {
+        runtime: rt.clone(),
+        bind: "::1",
+        tls: None,
+    });
     let password = format!("{SECRET_MARKER}v6");
     redis.require_password(&password);
     let url = format!("redis://:{password}@[::1]:{}/2", redis.port);
-    assert_sessions_in_redis(&redis, &url, 2, &[&password]);
+    assert_sessions_in_redis(rt, &redis, &url, 2, &[&password]);
 }
 
 /// Without a usable URL: file sessions, a dyno that boots, and one line saying why.
-fn assert_file_sessions(vars: &[(&str, &str)], expected_line_start: &str, passwords: &[&str]) {
+fn assert_file_sessions(
+    rt: &Runtime,
+    vars: &[(&str, &str)],
+    expected_line_start: &str,
+    passwords: &[&str],
+) {
     let buildpack = Buildpack::assemble();
     let slug = build(&buildpack, &example_app(), &[]);
-    let id = format!("files{}", std::process::id());
-    let (first, ran) = php_session(slug.path(), vars, &id);
-    let (second, _) = php_session(slug.path(), vars, &id);
+    let id = unique_id("files");
+    let (first, ran) = php_session(rt, slug.path(), vars, &id);
+    let (second, _) = php_session(rt, slug.path(), vars, &id);
     assert_eq!(first.save_handler, "files");
     assert!(first.started && first.closed);
     assert_eq!((first.visits, second.visits), (Some(1), Some(2)));
@@ -161,22 +180,20 @@ fn assert_file_sessions(vars: &[(&str, &str)], expected_line_start: &str, passwo
     let _ = std::fs::remove_file(format!("/tmp/sess_{id}"));
 }
 
-#[test]
-fn unset_url_keeps_file_sessions() {
-    assert_file_sessions(&[], "php-redis-sessions: REDIS_URL is not set", &[]);
+fn unset_url_keeps_file_sessions(rt: &Runtime) {
+    assert_file_sessions(rt, &[], "php-redis-sessions: REDIS_URL is not set", &[]);
 }
 
-#[test]
-fn empty_url_keeps_file_sessions() {
+fn empty_url_keeps_file_sessions(rt: &Runtime) {
     assert_file_sessions(
+        rt,
         &[("REDIS_URL", "")],
         "php-redis-sessions: REDIS_URL is not set",
         &[],
     );
 }
 
-#[test]
-fn malformed_urls_keep_file_sessions() {
+fn malformed_urls_keep_file_sessions(rt: &Runtime) {
     let password = format!("{SECRET_MARKER}pw");
     for url in [
         format!("{password}:x@host:6379"),
@@ -187,6 +204,7 @@ fn malformed_urls_keep_file_sessions() {
         format!("redis://:{password}@host:1/db"),
     ] {
         assert_file_sessions(
+            rt,
             &[("REDIS_URL", &url)],
             "php-redis-sessions: REDIS_URL is not a usable Redis URL",
             &[&password],
@@ -194,11 +212,11 @@ fn malformed_urls_keep_file_sessions() {
     }
 }
 
-#[test]
-fn disabled_keeps_file_sessions() {
-    let redis = Redis::start();
+fn disabled_keeps_file_sessions(rt: &Runtime) {
+    let redis = Redis::start_in(rt);
     let url = format!("redis://127.0.0.1:{}", redis.port);
     assert_file_sessions(
+        rt,
         &[("REDIS_URL", &url), ("PHP_REDIS_SESSIONS_DISABLE", "1")],
         "php-redis-sessions: PHP_REDIS_SESSIONS_DISABLE is set",
         &[],
@@ -206,9 +224,8 @@ fn disabled_keeps_file_sessions() {
     assert!(redis.keys(0).is_empty());
 }
 
-#[test]
-fn other_url_variable() {
-    let redis = Redis::start();
+fn other_url_variable(rt: &Runtime) {
+    let redis = Redis::start_in(rt);
     let buildpack = Buildpack::assemble();
     let slug = build(&buildpack, &example_app(), &[]);
     let url = format!("redis://127.0.0.1:{}/3", redis.port);
@@ -216,7 +233,7 @@ fn other_url_variable() {
         ("REDISCLOUD_URL", url.as_str()),
         ("PHP_REDIS_SESSIONS_URL_VAR", "REDISCLOUD_URL"),
     ];
-    let (report, ran) = php_session(slug.path(), &vars, "othervar");
+    let (report, ran) = php_session(rt, slug.path(), &vars, "othervar");
     assert_eq!(
         (report.save_handler.as_str(), report.visits),
         ("redis", Some(1))
@@ -225,9 +242,8 @@ fn other_url_variable() {
     assert!(redis.get(3, &session_key("othervar")).is_some());
 }
 
-#[test]
-fn user_scan_dir_is_kept() {
-    let redis = Redis::start();
+fn user_scan_dir_is_kept(rt: &Runtime) {
+    let redis = Redis::start_in(rt);
     let buildpack = Buildpack::assemble();
     let slug = build(&buildpack, &example_app(), &[]);
     let extra = slug.path().join("extra-ini");
@@ -240,6 +256,7 @@ fn user_scan_dir_is_kept() {
         ("PHP_INI_SCAN_DIR", scan.as_str()),
     ];
     let ran = dyno_run(
+        rt,
         slug.path(),
         &vars,
         "php -r 'echo ini_get(\"session.name\"), \" \", ini_get(\"session.save_handler\"), \" \", getenv(\"PHP_INI_SCAN_DIR\");'",
@@ -254,6 +271,7 @@ fn user_scan_dir_is_kept() {
     );
     // Sourcing the boot script again (a nested shell) does not add the directory twice.
     let ran = dyno_run(
+        rt,
         slug.path(),
         &vars,
         ". .profile.d/200-php-redis-sessions.sh; echo \"$PHP_INI_SCAN_DIR\"",
@@ -367,9 +385,8 @@ fn compile_twice_gives_the_same_slug() {
 /// 24 concurrent requests on one session through PHP's web server with 4 workers, each
 /// adding one visit while holding the session for a moment: with the buildpack's default
 /// locking, no visit is lost.
-#[test]
-fn concurrent_requests_lose_no_write() {
-    let redis = Redis::start();
+fn concurrent_requests_lose_no_write(rt: &Runtime) {
+    let redis = Redis::start_in(rt);
     let password = format!("{SECRET_MARKER}-concurrency");
     redis.require_password(&password);
     let url = format!(
@@ -377,18 +394,18 @@ fn concurrent_requests_lose_no_write() {
         url_encode(&password),
         redis.port
     );
-    let (visits, server_log) = concurrent_visits(&[("REDIS_URL", &url)], 24);
+    let (visits, server_log) = concurrent_visits(rt, &[("REDIS_URL", &url)], 24);
     assert_eq!(visits, 25, "lost {} of 24 concurrent writes", 25 - visits);
     assert_no_secret("web server log", &server_log, &[&password]);
 }
 
 /// The same load with locking switched off loses writes: the test above can fail, and the
 /// default matters.
-#[test]
-fn without_locking_concurrent_requests_lose_writes() {
-    let redis = Redis::start();
+fn without_locking_concurrent_requests_lose_writes(rt: &Runtime) {
+    let redis = Redis::start_in(rt);
     let url = format!("redis://127.0.0.1:{}", redis.port);
     let (visits, _) = concurrent_visits(
+        rt,
         &[("REDIS_URL", &url), ("PHP_REDIS_SESSIONS_LOCKING", "0")],
         24,
     );
@@ -400,10 +417,10 @@ fn without_locking_concurrent_requests_lose_writes() {
 
 /// Opens a session, then sends `concurrency` requests on it at once; returns the visit
 /// count a final request sees (minus that request) and the server's stderr.
-fn concurrent_visits(vars: &[(&str, &str)], concurrency: usize) -> (u64, String) {
+fn concurrent_visits(rt: &Runtime, vars: &[(&str, &str)], concurrency: usize) -> (u64, String) {
     let buildpack = Buildpack::assemble();
     let slug = build(&buildpack, &example_app(), &[]);
-    let server = WebServer::start(slug.path(), vars, "public", 4);
+    let server = WebServer::start(rt, slug.path(), vars, "public", 4);
     let (status, cookie, body) = server.get("/", None);
     assert_eq!(status, 200, "{body}{}", server.stderr());
     let cookie = cookie.expect("no session cookie");
@@ -424,9 +441,8 @@ fn concurrent_visits(vars: &[(&str, &str)], concurrency: usize) -> (u64, String)
 
 /// Boot writes nothing: not into the slug, not into /tmp. Every value reaches PHP through
 /// the environment, so rotated credentials need only a restart.
-#[test]
-fn boot_writes_no_file() {
-    let redis = Redis::start();
+fn boot_writes_no_file(rt: &Runtime) {
+    let redis = Redis::start_in(rt);
     let password = format!("{SECRET_MARKER}-boot-writes");
     redis.require_password(&password);
     let buildpack = Buildpack::assemble();
@@ -441,23 +457,26 @@ fn boot_writes_no_file() {
             .collect()
     };
     let before = listing(slug.path());
-    let tmp_before: Vec<_> = walk(Path::new("/tmp"))
-        .into_iter()
-        .filter(|p| p.to_string_lossy().contains("redis-sessions"))
-        .collect();
+    // A temporary directory of its own: whatever boot wrote there would show.
+    let tmp = tempfile::tempdir().unwrap();
     let url = format!(
         "redis://:{}@127.0.0.1:{}",
         url_encode(&password),
         redis.port
     );
-    let ran = dyno_run(slug.path(), &[("REDIS_URL", &url)], "true");
+    let tmp_dir = tmp.path().to_str().unwrap();
+    let ran = dyno_command(
+        rt,
+        slug.path(),
+        &[("REDIS_URL", &url), ("TMPDIR", tmp_dir)],
+        "true",
+    )
+    .output()
+    .map(Ran::from)
+    .unwrap();
     assert_eq!((ran.code, ran.all()), (Some(0), String::new()));
     assert_eq!(before, listing(slug.path()));
-    let tmp_after: Vec<_> = walk(Path::new("/tmp"))
-        .into_iter()
-        .filter(|p| p.to_string_lossy().contains("redis-sessions"))
-        .collect();
-    assert_eq!(tmp_before, tmp_after);
+    assert!(walk(tmp.path()).is_empty(), "boot wrote into TMPDIR");
     assert_tree_has_no_secret(slug.path(), &[&password]);
 }
 
@@ -496,3 +515,35 @@ fn written_files_have_sensible_modes() {
         assert_eq!(m & 0o022, 0, "{} is writable by others", path.display());
     }
 }
+
+/// Each boot test runs twice: on the host's PHP 8.2 with phpredis 5.3.7 and Redis 7, and
+/// in the Debian 13 runtime with PHP 8.4, phpredis 6 and Redis 8.
+macro_rules! in_both_runtimes {
+    ($($name:ident),* $(,)?) => {
+        mod host {
+            $(#[test] fn $name() { super::$name(&super::Runtime::host()) })*
+        }
+        mod phpredis6 {
+            $(#[test] fn $name() { super::$name(&super::Runtime::trixie()) })*
+        }
+    };
+}
+
+in_both_runtimes!(
+    url_without_password,
+    password_with_every_printable_character,
+    heroku_legacy_user_h,
+    default_user_with_password,
+    acl_user_with_awkward_name_and_password,
+    database_number,
+    ipv6_loopback,
+    unset_url_keeps_file_sessions,
+    empty_url_keeps_file_sessions,
+    malformed_urls_keep_file_sessions,
+    disabled_keeps_file_sessions,
+    other_url_variable,
+    user_scan_dir_is_kept,
+    concurrent_requests_lose_no_write,
+    without_locking_concurrent_requests_lose_writes,
+    boot_writes_no_file,
+);

@@ -445,6 +445,7 @@ fn boot_with_malformed_urls_keeps_file_sessions() {
     let script = repo_dir().join("tests/php/session.php");
     for (name, url) in malformed_urls() {
         let out = dyno_command(
+            &Runtime::host(),
             slug.path(),
             &[("SESSION_ID", "hostile")],
             &format!("php {}", script.display()),
@@ -482,7 +483,7 @@ fn odd_settings_fall_back_to_defaults() {
         ("PHP_REDIS_SESSIONS_URL_VAR", "REDIS URL"),
         ("PHP_REDIS_SESSIONS_PERSISTENT", ""),
     ];
-    let (report, ran) = php_session(slug.path(), &vars, "oddsettings");
+    let (report, ran) = php_session(&Runtime::host(), slug.path(), &vars, "oddsettings");
     assert_eq!(report.save_handler, "redis");
     assert_eq!(report.visits, Some(1));
     insta::assert_snapshot!(ran.stderr);

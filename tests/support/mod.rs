@@ -2,6 +2,7 @@
 //! a free loopback port, a Redis client speaking RESP, PHP run through the dyno's boot.
 #![allow(dead_code)]
 
+use std::ffi::OsStr;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::os::unix::process::CommandExt;
@@ -105,6 +106,144 @@ pub fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
+}
+
+/// Where PHP and Redis run: the host (Debian 12: PHP 8.2, phpredis 5.3.7, Redis 7) or the
+/// cached Debian 13 root filesystem (PHP 8.4, phpredis 6.x, Redis 8) that
+/// `scripts/trixie-runtime.sh` builds, entered by chroot. Both share the host's network.
+#[derive(Debug, Clone)]
+pub enum Runtime {
+    Host,
+    Trixie { script: PathBuf },
+}
+
+impl Runtime {
+    pub fn host() -> Runtime {
+        Runtime::Host
+    }
+
+    /// The phpredis 6 runtime; the test command builds it (`scripts/trixie-runtime.sh ensure`).
+    pub fn trixie() -> Runtime {
+        let script = repo_dir().join("scripts/trixie-runtime.sh");
+        let out = Command::new(&script).arg("path").output().unwrap();
+        let root = PathBuf::from(String::from_utf8(out.stdout).unwrap().trim());
+        assert!(
+            root.join(".php-redis-sessions-ready").is_file(),
+            "the Debian 13 test runtime is missing: run scripts/test.sh, or scripts/trixie-runtime.sh ensure, as root"
+        );
+        Runtime::Trixie { script }
+    }
+
+    pub fn is_trixie(&self) -> bool {
+        matches!(self, Runtime::Trixie { .. })
+    }
+
+    /// `program args` in this runtime with a clean environment (PATH only) plus `env`,
+    /// in `cwd`; on trixie, `binds` are the host directories it needs to see.
+    pub fn command(
+        &self,
+        program: &str,
+        args: &[&OsStr],
+        env: &[(&str, &OsStr)],
+        binds: &[&Path],
+        cwd: &Path,
+    ) -> Command {
+        match self {
+            Runtime::Host => {
+                let mut command = Command::new(program);
+                command
+                    .args(args)
+                    .current_dir(cwd)
+                    .env_clear()
+                    .env("PATH", std::env::var("PATH").unwrap());
+                for (name, value) in env {
+                    command.env(name, value);
+                }
+                command.stdin(Stdio::null());
+                command
+            }
+            Runtime::Trixie { script } => {
+                let mut command = Command::new(script);
+                command.arg("run");
+                for bind in binds {
+                    command.arg("--bind").arg(bind);
+                }
+                for (name, value) in env {
+                    let mut pair = std::ffi::OsString::from(format!("{name}="));
+                    pair.push(value);
+                    command.arg("--env").arg(pair);
+                }
+                command
+                    .arg("--cwd")
+                    .arg(cwd)
+                    .arg("--")
+                    .arg(program)
+                    .args(args);
+                command.stdin(Stdio::null());
+                command
+            }
+        }
+    }
+}
+
+/// A self-signed certificate for 127.0.0.1 and localhost, and a CA that did not sign it.
+pub struct TlsFiles {
+    pub dir: tempfile::TempDir,
+}
+
+impl TlsFiles {
+    pub fn create() -> TlsFiles {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, san) in [
+            ("server", "IP:127.0.0.1,DNS:localhost"),
+            ("other", "DNS:other.example"),
+        ] {
+            let status = Command::new("openssl")
+                .args([
+                    "req",
+                    "-x509",
+                    "-newkey",
+                    "rsa:2048",
+                    "-nodes",
+                    "-days",
+                    "2",
+                    "-subj",
+                    "/CN=redis-test",
+                ])
+                .arg("-keyout")
+                .arg(dir.path().join(format!("{name}.key")))
+                .arg("-out")
+                .arg(dir.path().join(format!("{name}.pem")))
+                .args(["-addext", &format!("subjectAltName={san}")])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .unwrap();
+            assert!(status.success(), "openssl could not make a certificate");
+        }
+        // Readable from inside the runtime, whoever runs redis-server there.
+        for entry in std::fs::read_dir(dir.path()).unwrap() {
+            std::fs::set_permissions(
+                entry.unwrap().path(),
+                std::os::unix::fs::PermissionsExt::from_mode(0o644),
+            )
+            .unwrap();
+        }
+        TlsFiles { dir }
+    }
+
+    pub fn cert(&self) -> PathBuf {
+        self.dir.path().join("server.pem")
+    }
+
+    pub fn key(&self) -> PathBuf {
+        self.dir.path().join("server.key")
+    }
+
+    /// A CA that did not sign the server's certificate.
+    pub fn wrong_ca(&self) -> PathBuf {
+        self.dir.path().join("other.pem")
+    }
 }
 
 /// The buildpack as a packaged release lays it out: `bin/`, `lib/`, `buildpack.toml`, and
@@ -256,25 +395,36 @@ pub fn build(buildpack: &Buildpack, app: &Path, config: &[(&str, &str)]) -> Slug
 
 /// A dyno process: bash sources every `.profile.d` script with `HOME` at the slug, as
 /// Heroku does, then runs `command`. `vars` are the app's config vars.
-pub fn dyno_command(slug: &Path, vars: &[(&str, &str)], command: &str) -> Command {
-    let mut cmd = Command::new("bash");
-    cmd.arg("-c")
-        .arg(format!(
-            "for f in \"$HOME\"/.profile.d/*.sh; do . \"$f\"; done\ncd \"$HOME\"\n{command}"
-        ))
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap())
-        .env("HOME", slug)
-        .current_dir(slug)
-        .stdin(Stdio::null());
-    for (name, value) in vars {
-        cmd.env(name, value);
-    }
-    cmd
+pub fn dyno_command(rt: &Runtime, slug: &Path, vars: &[(&str, &str)], command: &str) -> Command {
+    let env: Vec<(&str, &OsStr)> = vars.iter().map(|(n, v)| (*n, OsStr::new(*v))).collect();
+    dyno_command_os(rt, slug, &env, command)
 }
 
-pub fn dyno_run(slug: &Path, vars: &[(&str, &str)], command: &str) -> Ran {
-    dyno_command(slug, vars, command).output().unwrap().into()
+pub fn dyno_command_os(
+    rt: &Runtime,
+    slug: &Path,
+    vars: &[(&str, &OsStr)],
+    command: &str,
+) -> Command {
+    let script =
+        format!("for f in \"$HOME\"/.profile.d/*.sh; do . \"$f\"; done\ncd \"$HOME\"\n{command}");
+    let mut env: Vec<(&str, &OsStr)> = vec![("HOME", slug.as_os_str())];
+    env.extend_from_slice(vars);
+    let php_dir = repo_dir().join("tests/php");
+    rt.command(
+        "bash",
+        &[OsStr::new("-c"), OsStr::new(&script)],
+        &env,
+        &[slug, &php_dir],
+        slug,
+    )
+}
+
+pub fn dyno_run(rt: &Runtime, slug: &Path, vars: &[(&str, &str)], command: &str) -> Ran {
+    dyno_command(rt, slug, vars, command)
+        .output()
+        .unwrap()
+        .into()
 }
 
 /// What tests/php/session.php reports.
@@ -303,25 +453,45 @@ impl SessionReport {
 }
 
 /// Runs the session driver once in a booted dyno for session `id`.
-pub fn php_session(slug: &Path, vars: &[(&str, &str)], id: &str) -> (SessionReport, Ran) {
-    let script = repo_dir().join("tests/php/session.php");
-    let mut all: Vec<(&str, &str)> = vars.to_vec();
-    all.push(("SESSION_ID", id));
-    let ran = dyno_run(slug, &all, &format!("php {}", script.display()));
+pub fn php_session(
+    rt: &Runtime,
+    slug: &Path,
+    vars: &[(&str, &str)],
+    id: &str,
+) -> (SessionReport, Ran) {
+    let ran = php_session_raw(rt, slug, vars, id);
     assert_eq!(ran.code, Some(0), "php failed: {}", ran.all());
     let report = SessionReport::parse(&ran.stdout)
         .unwrap_or_else(|| panic!("php printed no report: {}", ran.all()));
     (report, ran)
 }
 
+/// The session driver's run, whatever its outcome.
+pub fn php_session_raw(rt: &Runtime, slug: &Path, vars: &[(&str, &str)], id: &str) -> Ran {
+    let script = repo_dir().join("tests/php/session.php");
+    let mut all: Vec<(&str, &str)> = vars.to_vec();
+    all.push(("SESSION_ID", id));
+    dyno_run(rt, slug, &all, &format!("php {}", script.display()))
+}
+
 /// A redis-server of this test's own, on a free loopback port, stopped on drop.
 pub struct Redis {
     pub port: u16,
+    /// The TLS port, when started with TLS files.
+    pub tls_port: u16,
     pub host: String,
     child: Child,
     _dir: tempfile::TempDir,
     /// Credentials the test client logs in with once the server asks for them.
     auth: Mutex<Vec<String>>,
+}
+
+/// How a test's redis-server listens: always plain TCP on `port` (the test's own client
+/// uses it); with `tls`, also TLS on `tls_port`.
+pub struct RedisOptions<'a> {
+    pub runtime: Runtime,
+    pub bind: &'a str,
+    pub tls: Option<&'a TlsFiles>,
 }
 
 impl Redis {
@@ -330,37 +500,77 @@ impl Redis {
     }
 
     pub fn start_on(bind: &str) -> Redis {
+        Redis::start_with(RedisOptions {
+            runtime: Runtime::Host,
+            bind,
+            tls: None,
+        })
+    }
+
+    pub fn start_in(runtime: &Runtime) -> Redis {
+        Redis::start_with(RedisOptions {
+            runtime: runtime.clone(),
+            bind: "127.0.0.1",
+            tls: None,
+        })
+    }
+
+    pub fn start_with(options: RedisOptions) -> Redis {
         for _ in 0..5 {
             let port = free_port();
+            let tls_port = free_port();
             let dir = tempfile::tempdir().unwrap();
-            let child = Command::new("redis-server")
-                .args([
-                    "--port",
-                    &port.to_string(),
-                    "--bind",
-                    bind,
-                    "--save",
-                    "",
-                    "--appendonly",
-                    "no",
-                ])
-                .args([
-                    "--dir",
-                    dir.path().to_str().unwrap(),
-                    "--protected-mode",
-                    "no",
-                ])
+            let mut args: Vec<String> = [
+                "--port",
+                &port.to_string(),
+                "--bind",
+                options.bind,
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ]
+            .iter()
+            .map(|a| a.to_string())
+            .collect();
+            args.extend([
+                "--dir".into(),
+                dir.path().display().to_string(),
+                "--protected-mode".into(),
+                "no".into(),
+            ]);
+            let mut binds: Vec<&Path> = vec![dir.path()];
+            if let Some(tls) = options.tls {
+                args.extend([
+                    "--tls-port".into(),
+                    tls_port.to_string(),
+                    "--tls-cert-file".into(),
+                    tls.cert().display().to_string(),
+                    "--tls-key-file".into(),
+                    tls.key().display().to_string(),
+                    "--tls-ca-cert-file".into(),
+                    tls.cert().display().to_string(),
+                    "--tls-auth-clients".into(),
+                    "no".into(),
+                ]);
+                binds.push(tls.dir.path());
+            }
+            let args: Vec<&OsStr> = args.iter().map(OsStr::new).collect();
+            let child = options
+                .runtime
+                .command("redis-server", &args, &[], &binds, dir.path())
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
                 .expect("redis-server must be installed (the test command installs it)");
-            let host = if bind.contains(':') {
-                format!("[{bind}]")
+            let host = if options.bind.contains(':') {
+                format!("[{}]", options.bind)
             } else {
-                bind.to_string()
+                options.bind.to_string()
             };
             let mut redis = Redis {
                 port,
+                tls_port,
                 host,
                 child,
                 _dir: dir,
@@ -554,13 +764,21 @@ pub struct WebServer {
 }
 
 impl WebServer {
-    pub fn start(slug: &Path, vars: &[(&str, &str)], docroot: &str, workers: u32) -> WebServer {
+    pub fn start(
+        rt: &Runtime,
+        slug: &Path,
+        vars: &[(&str, &str)],
+        docroot: &str,
+        workers: u32,
+    ) -> WebServer {
         let port = free_port();
-        let stderr_path = slug.join("web-server.log");
+        let log_dir = tempfile::tempdir().unwrap().keep();
+        let stderr_path = log_dir.join("web-server.log");
         let mut vars = vars.to_vec();
         let workers = workers.to_string();
         vars.push(("PHP_CLI_SERVER_WORKERS", &workers));
         let child = dyno_command(
+            rt,
             slug,
             &vars,
             &format!("exec php -S 127.0.0.1:{port} -t {docroot}"),
@@ -623,6 +841,9 @@ impl Drop for WebServer {
         // The workers are children of the main php process: stop the whole group.
         let group = format!("-{}", self.child.id());
         let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+        if let Some(dir) = self.stderr_path.parent() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
         let _ = self.child.wait();
     }
 }
