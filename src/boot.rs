@@ -2,7 +2,7 @@
 //! loads the session ini, and what to tell the user. Pure; the classic `.profile.d` edge
 //! renders the result as shell, the CNB exec.d edge as TOML.
 
-use crate::session_config::{self, AuthKind, SessionConfig, UrlError};
+use crate::session_config::{self, AuthKind, Mode, SessionConfig, UrlError};
 use crate::settings::{self, InvalidSetting};
 
 pub const SCAN_DIR_VAR: &str = "PHP_INI_SCAN_DIR";
@@ -30,6 +30,17 @@ pub enum Notice {
     UserWithoutPassword {
         url_var: String,
     },
+    /// `REDIS_URL` is not set and the search found another variable; `others` were set too.
+    UsingUrlVar {
+        url_var: String,
+        others: Vec<String>,
+    },
+    /// phpredis' cluster handler has no session locking.
+    ClusterWithoutLocking,
+    /// A cluster has no databases: the `/N` in the URL is ignored.
+    ClusterDatabaseIgnored {
+        url_var: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,8 +59,20 @@ pub enum EnvValue {
     NotUnicode,
 }
 
-/// Decides the boot for the environment behind `lookup`, with the session ini in `ini_dir`.
-pub fn plan(lookup: impl Fn(&str) -> EnvValue, ini_dir: &str) -> BootPlan {
+/// Where the URL is looked for when `PHP_REDIS_SESSIONS_URL_VAR` does not name a variable:
+/// the first of these that is set wins. `HEROKU_REDIS_<COLOR>_URL` stands for every such
+/// variable, taken in alphabetical order.
+pub const URL_SEARCH_ORDER: &[&str] = &[
+    "REDIS_URL",
+    "REDIS_TLS_URL",
+    "HEROKU_REDIS_<COLOR>_URL",
+    "REDISCLOUD_URL",
+    "REDISTOGO_URL",
+];
+
+/// Decides the boot for the environment behind `lookup`, whose variable names are `names`
+/// (to find `HEROKU_REDIS_<COLOR>_URL`), with the session ini in `ini_dir`.
+pub fn plan(lookup: impl Fn(&str) -> EnvValue, names: &[String], ini_dir: &str) -> BootPlan {
     let text = |name: &str| match lookup(name) {
         EnvValue::Text(value) => Some(value),
         EnvValue::Unset | EnvValue::NotUnicode => None,
@@ -67,7 +90,21 @@ pub fn plan(lookup: impl Fn(&str) -> EnvValue, ini_dir: &str) -> BootPlan {
     if settings.disabled {
         return file_sessions(notices, Fallback::Disabled);
     }
-    let url_var = settings.url_var.clone();
+    let url_var = match &settings.url_var {
+        Some(explicit) => explicit.clone(),
+        None => match search_url_var(&lookup, names) {
+            Search::Found { name, others } => {
+                if name != settings::DEFAULT_URL_VAR {
+                    notices.push(Notice::UsingUrlVar {
+                        url_var: name.clone(),
+                        others,
+                    });
+                }
+                name
+            }
+            Search::NotFound => settings::DEFAULT_URL_VAR.to_string(),
+        },
+    };
     let url = match lookup(&url_var) {
         EnvValue::Text(url) if !url.trim().is_empty() => url,
         EnvValue::Text(_) | EnvValue::Unset => {
@@ -80,12 +117,62 @@ pub fn plan(lookup: impl Fn(&str) -> EnvValue, ini_dir: &str) -> BootPlan {
         Err(error) => return file_sessions(notices, Fallback::UrlUnusable { url_var, error }),
     };
     if config.summary.auth == AuthKind::UserWithoutPassword {
-        notices.push(Notice::UserWithoutPassword { url_var });
+        notices.push(Notice::UserWithoutPassword {
+            url_var: url_var.clone(),
+        });
+    }
+    if let Mode::Cluster(_) = config.summary.mode {
+        if config.summary.database.is_some() {
+            notices.push(Notice::ClusterDatabaseIgnored { url_var });
+        }
+        notices.push(Notice::ClusterWithoutLocking);
     }
     BootPlan {
         vars: session_vars(&config, text(SCAN_DIR_VAR), ini_dir),
         notices,
     }
+}
+
+enum Search {
+    Found { name: String, others: Vec<String> },
+    NotFound,
+}
+
+/// The first variable of [`URL_SEARCH_ORDER`] that is set and not blank.
+fn search_url_var(lookup: &impl Fn(&str) -> EnvValue, names: &[String]) -> Search {
+    let is_set = |name: &str| match lookup(name) {
+        EnvValue::Text(value) => !value.trim().is_empty(),
+        EnvValue::NotUnicode => true,
+        EnvValue::Unset => false,
+    };
+    for candidate in URL_SEARCH_ORDER {
+        let mut found: Vec<String> = if *candidate == "HEROKU_REDIS_<COLOR>_URL" {
+            names
+                .iter()
+                .filter(|name| is_heroku_redis_color(name))
+                .cloned()
+                .collect()
+        } else {
+            vec![candidate.to_string()]
+        };
+        found.sort();
+        found.retain(|name| is_set(name));
+        if !found.is_empty() {
+            let name = found.remove(0);
+            return Search::Found {
+                name,
+                others: found,
+            };
+        }
+    }
+    Search::NotFound
+}
+
+/// `HEROKU_REDIS_PINK_URL`, `HEROKU_REDIS_CRIMSON_URL`: one upper-case word between.
+fn is_heroku_redis_color(name: &str) -> bool {
+    name.strip_prefix("HEROKU_REDIS_")
+        .and_then(|rest| rest.strip_suffix("_URL"))
+        .is_some_and(|color| !color.is_empty() && color.bytes().all(|b| b.is_ascii_uppercase()))
 }
 
 fn session_vars(
@@ -126,11 +213,13 @@ mod tests {
 
     fn plan_for(pairs: &[(&str, &str)]) -> BootPlan {
         let env: HashMap<&str, &str> = pairs.iter().copied().collect();
+        let names: Vec<String> = env.keys().map(|k| k.to_string()).collect();
         plan(
             |name| {
                 env.get(name)
                     .map_or(EnvValue::Unset, |v| EnvValue::Text(v.to_string()))
             },
+            &names,
             INI_DIR,
         )
     }
@@ -230,7 +319,7 @@ mod tests {
                 EnvValue::Unset
             }
         };
-        let plan = plan(lookup, INI_DIR);
+        let plan = plan(lookup, &["REDIS_URL".into()], INI_DIR);
         assert!(plan.vars.is_empty());
         assert_eq!(
             plan.notices,
@@ -289,5 +378,106 @@ mod tests {
             }]
         );
         assert!(!plan.vars.is_empty());
+    }
+
+    #[test]
+    fn url_variable_search_order() {
+        let cases: &[(&[(&str, &str)], &str, &[&str])] = &[
+            (
+                &[("REDIS_URL", "redis://a"), ("REDIS_TLS_URL", "rediss://b")],
+                "REDIS_URL",
+                &[],
+            ),
+            (
+                &[("REDIS_URL", " "), ("REDIS_TLS_URL", "rediss://b")],
+                "REDIS_TLS_URL",
+                &[],
+            ),
+            (
+                &[
+                    ("HEROKU_REDIS_PINK_URL", "redis://p"),
+                    ("REDISCLOUD_URL", "redis://c"),
+                ],
+                "HEROKU_REDIS_PINK_URL",
+                &[],
+            ),
+            (
+                &[
+                    ("HEROKU_REDIS_PINK_URL", "redis://p"),
+                    ("HEROKU_REDIS_CRIMSON_URL", "redis://c"),
+                ],
+                "HEROKU_REDIS_CRIMSON_URL",
+                &["HEROKU_REDIS_PINK_URL"],
+            ),
+            (
+                &[
+                    ("HEROKU_REDIS_2_URL", "redis://x"),
+                    ("REDISCLOUD_URL", "redis://c"),
+                ],
+                "REDISCLOUD_URL",
+                &[],
+            ),
+            (&[("REDISTOGO_URL", "redis://t")], "REDISTOGO_URL", &[]),
+        ];
+        for (pairs, expected, others) in cases {
+            let plan = plan_for(pairs);
+            assert!(!plan.vars.is_empty(), "{pairs:?}");
+            if *expected == "REDIS_URL" {
+                assert!(plan.notices.is_empty());
+            } else {
+                assert_eq!(
+                    plan.notices,
+                    [Notice::UsingUrlVar {
+                        url_var: expected.to_string(),
+                        others: others.iter().map(|o| o.to_string()).collect()
+                    }],
+                    "{pairs:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn explicit_url_variable_is_not_searched_past() {
+        let plan = plan_for(&[(URL_VAR, "MY_REDIS"), ("REDIS_URL", "redis://a")]);
+        assert!(plan.vars.is_empty());
+        assert_eq!(
+            plan.notices,
+            [Notice::FileSessions(Fallback::UrlUnset {
+                url_var: "MY_REDIS".into()
+            })]
+        );
+    }
+
+    #[test]
+    fn cluster_notices() {
+        let plan = plan_for(&[
+            ("REDIS_URL", "redis://a:1/2,redis://b:2"),
+            (crate::settings::CLUSTER, "1"),
+        ]);
+        assert_eq!(var(&plan, SAVE_HANDLER_VAR), Some("rediscluster"));
+        assert_eq!(var(&plan, LOCKING_VAR), Some("0"));
+        assert_eq!(
+            plan.notices,
+            [
+                Notice::ClusterDatabaseIgnored {
+                    url_var: "REDIS_URL".into()
+                },
+                Notice::ClusterWithoutLocking
+            ]
+        );
+    }
+
+    #[test]
+    fn several_urls_are_shards() {
+        let plan = plan_for(&[("REDIS_URL", "redis://a:1, redis://b:2?weight=3")]);
+        assert!(plan.notices.is_empty());
+        assert_eq!(var(&plan, SAVE_HANDLER_VAR), Some("redis"));
+        assert_eq!(var(&plan, LOCKING_VAR), Some("1"));
+        let path = var(&plan, SAVE_PATH_VAR).unwrap();
+        assert!(
+            path.starts_with("tcp://a:1?persistent=1&") && path.contains(",tcp://b:2?weight=3&"),
+            "{path}"
+        );
     }
 }

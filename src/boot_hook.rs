@@ -15,12 +15,16 @@ pub fn plan_from_process() -> BootPlan {
         .and_then(|exe| install::ini_dir_for_helper(&exe))
         .map(|dir| dir.to_string_lossy().into_owned())
         .unwrap_or_default();
+    let names: Vec<String> = std::env::vars_os()
+        .filter_map(|(name, _)| name.into_string().ok())
+        .collect();
     boot::plan(
         |name| match std::env::var_os(name).map(OsString::into_string) {
             None => EnvValue::Unset,
             Some(Ok(text)) => EnvValue::Text(text),
             Some(Err(_)) => EnvValue::NotUnicode,
         },
+        &names,
         &ini_dir,
     )
 }

@@ -111,6 +111,21 @@ pub fn boot_notice(notice: &Notice) -> String {
              put the password in the URL (redis://USER:PASSWORD@HOST:PORT)"
         ),
         Notice::FileSessions(fallback) => file_sessions(fallback),
+        Notice::UsingUrlVar { url_var, others } if others.is_empty() => format!(
+            "REDIS_URL is not set, so sessions use {url_var}; set PHP_REDIS_SESSIONS_URL_VAR to choose another variable"
+        ),
+        Notice::UsingUrlVar { url_var, others } => format!(
+            "REDIS_URL is not set, so sessions use {url_var}, the first of {}; \
+             set PHP_REDIS_SESSIONS_URL_VAR to choose another",
+            std::iter::once(url_var.as_str()).chain(others.iter().map(String::as_str)).collect::<Vec<_>>().join(", ")
+        ),
+        Notice::ClusterWithoutLocking => "sessions are in a Redis Cluster, where phpredis cannot lock them: \
+            concurrent requests on one session can overwrite each other's changes; \
+            use several URLs without PHP_REDIS_SESSIONS_CLUSTER (sharding, with locking) if that matters"
+            .to_string(),
+        Notice::ClusterDatabaseIgnored { url_var } => format!(
+            "{url_var} names a database, which a Redis Cluster does not have; it is ignored, remove it from the URL"
+        ),
     };
     format!("{BOOT_TAG}: {text}")
 }
@@ -121,9 +136,13 @@ fn file_sessions(fallback: &Fallback) -> String {
         Fallback::Disabled => format!(
             "PHP_REDIS_SESSIONS_DISABLE is set, so {KEPT}; unset it to keep sessions in Redis"
         ),
+        Fallback::UrlUnset { url_var } if url_var == crate::settings::DEFAULT_URL_VAR => format!(
+            "{url_var} is not set (nor {}), so {KEPT}; attach a Redis add-on (heroku addons:create heroku-redis) \
+             or name the variable holding the URL in PHP_REDIS_SESSIONS_URL_VAR",
+            crate::boot::URL_SEARCH_ORDER[1..].join(", ")
+        ),
         Fallback::UrlUnset { url_var } => format!(
-            "{url_var} is not set, so {KEPT}; attach a Redis add-on (heroku addons:create heroku-redis) \
-             or name the variable holding the URL in PHP_REDIS_SESSIONS_URL_VAR"
+            "{url_var} is not set, so {KEPT}; set it, or name the variable holding the URL in PHP_REDIS_SESSIONS_URL_VAR"
         ),
         Fallback::UrlNotUnicode { url_var } => format!(
             "{url_var} is not valid UTF-8, so {KEPT}; set it to a redis:// or rediss:// URL"
@@ -142,8 +161,16 @@ fn file_sessions(fallback: &Fallback) -> String {
 pub fn url_error(error: &UrlError) -> String {
     match error {
         UrlError::Empty => "it is empty".into(),
-        UrlError::Several => {
-            "it holds whitespace or a comma; one URL of one Redis server is supported".into()
+        UrlError::BadWeight => "its weight is not a whole number from 1 to 1000".into(),
+        UrlError::InList {
+            position,
+            count,
+            error,
+        } => {
+            format!("URL {position} of {count}: {}", url_error(error))
+        }
+        UrlError::ClusterMixed => {
+            "the cluster's URLs differ in scheme, user or password; a cluster has one login".into()
         }
         UrlError::Unparsable(reason) => format!("it cannot be parsed: {reason}"),
         UrlError::UnknownScheme(_) => "it does not start with redis:// or rediss://".into(),
@@ -268,10 +295,26 @@ mod tests {
             Notice::FileSessions(Fallback::UrlUnset { url_var: url_var() }),
             Notice::FileSessions(Fallback::UrlNotUnicode { url_var: url_var() }),
             Notice::UserWithoutPassword { url_var: url_var() },
+            Notice::UsingUrlVar {
+                url_var: "REDIS_TLS_URL".into(),
+                others: vec![],
+            },
+            Notice::UsingUrlVar {
+                url_var: "HEROKU_REDIS_CRIMSON_URL".into(),
+                others: vec!["HEROKU_REDIS_PINK_URL".into()],
+            },
+            Notice::ClusterWithoutLocking,
+            Notice::ClusterDatabaseIgnored { url_var: url_var() },
         ];
         for error in [
             UrlError::Empty,
-            UrlError::Several,
+            UrlError::BadWeight,
+            UrlError::InList {
+                position: 2,
+                count: 3,
+                error: Box::new(UrlError::NoHost),
+            },
+            UrlError::ClusterMixed,
             UrlError::Unparsable("invalid port number".into()),
             UrlError::UnknownScheme("http".into()),
             UrlError::NoHost,

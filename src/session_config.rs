@@ -28,12 +28,24 @@ pub struct SessionConfig {
 /// The parts of the configuration that are safe to print: no password, no save path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Summary {
+    pub mode: Mode,
     pub tls: bool,
     pub verify: bool,
     pub auth: AuthKind,
     pub database: Option<u32>,
     pub persistent: bool,
     pub locking: bool,
+}
+
+/// How the sessions are spread over the servers in the URL variable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// One Redis server (`redis` handler).
+    Single,
+    /// Several independent servers, each session on one of them (`redis` handler's list).
+    Shards(usize),
+    /// A Redis Cluster reached through these seeds (`rediscluster` handler).
+    Cluster(usize),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,8 +61,6 @@ pub enum AuthKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UrlError {
     Empty,
-    /// Looks like several URLs: one Redis server is supported.
-    Several,
     /// The url crate could not parse it; its reason.
     Unparsable(String),
     UnknownScheme(String),
@@ -61,19 +71,86 @@ pub enum UrlError {
     BadDatabase,
     /// A percent-escape in the user or password does not decode.
     BadEscape,
+    /// A `weight` in the URL's query that is not a whole number from 1 to 1000.
+    BadWeight,
+    /// One of several URLs is unusable: which one (from 1) of how many, and why.
+    InList {
+        position: usize,
+        count: usize,
+        error: Box<UrlError>,
+    },
+    /// The seeds of a cluster must share one scheme and one login.
+    ClusterMixed,
 }
 
-/// Derives the session configuration for one Redis URL.
-pub fn derive(url: &str, settings: &Settings) -> Result<SessionConfig, UrlError> {
-    let url = url.trim();
-    if url.is_empty() {
+/// One Redis server from a URL. Holds the password: its `Debug` masks it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Server {
+    pub tls: bool,
+    /// As phpredis reads it: IPv6 without brackets.
+    pub host: String,
+    pub port: u16,
+    pub user: Vec<u8>,
+    pub password: Vec<u8>,
+    pub database: Option<u32>,
+    pub weight: Option<u32>,
+}
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server")
+            .field("tls", &self.tls)
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("user", &String::from_utf8_lossy(&self.user))
+            .field(
+                "password",
+                &if self.password.is_empty() { "" } else { "****" },
+            )
+            .field("database", &self.database)
+            .field("weight", &self.weight)
+            .finish()
+    }
+}
+
+impl Server {
+    /// The login phpredis uses: nothing, the password alone, or an ACL user and password.
+    pub fn auth(&self) -> AuthKind {
+        auth(&self.user, &self.password).0
+    }
+}
+
+/// The URLs in a variable: one, or several separated by commas or whitespace.
+pub fn parse_servers(text: &str) -> Result<Vec<Server>, UrlError> {
+    let urls: Vec<&str> = text
+        .split(|c: char| c == ',' || c.is_ascii_whitespace())
+        .filter(|url| !url.is_empty())
+        .collect();
+    if urls.is_empty() {
         return Err(UrlError::Empty);
     }
-    if url.contains([',', ' ', '\t', '\n', '\r']) {
-        return Err(UrlError::Several);
-    }
-    let parsed = Url::parse(url).map_err(|error| UrlError::Unparsable(error.to_string()))?;
+    let count = urls.len();
+    urls.iter()
+        .enumerate()
+        .map(|(index, url)| {
+            parse_server(url).map_err(|error| {
+                if count == 1 {
+                    error
+                } else {
+                    UrlError::InList {
+                        position: index + 1,
+                        count,
+                        error: Box::new(error),
+                    }
+                }
+            })
+        })
+        .collect()
+}
 
+/// Parses one `redis://` or `rediss://` URL.
+pub fn parse_server(url: &str) -> Result<Server, UrlError> {
+    let parsed = Url::parse(url).map_err(|error| UrlError::Unparsable(error.to_string()))?;
     let tls = match parsed.scheme() {
         "redis" => false,
         "rediss" => true,
@@ -82,19 +159,127 @@ pub fn derive(url: &str, settings: &Settings) -> Result<SessionConfig, UrlError>
     let host = php_host(&parsed)?;
     let port = parsed.port().unwrap_or(DEFAULT_PORT);
     let database = database(parsed.path())?;
-
     let user = decode(parsed.username())?;
     let password = parsed
         .password()
         .map(decode)
         .transpose()?
         .unwrap_or_default();
-    let (auth, auth_query) = auth(&user, &password);
+    let weight = match parsed.query_pairs().find(|(key, _)| key == "weight") {
+        None => None,
+        Some((_, value)) => match value.parse::<u32>() {
+            Ok(weight) if (1..=1000).contains(&weight) => Some(weight),
+            _ => return Err(UrlError::BadWeight),
+        },
+    };
+    Ok(Server {
+        tls,
+        host,
+        port,
+        user,
+        password,
+        database,
+        weight,
+    })
+}
 
-    let mut query: Vec<String> = auth_query;
-    if let Some(database) = database {
+/// Derives the session configuration for the URL or URLs in `text`: one server, shards
+/// over several (`redis` handler), or a cluster (`rediscluster`) when the settings say so.
+pub fn derive(text: &str, settings: &Settings) -> Result<SessionConfig, UrlError> {
+    let servers = parse_servers(text)?;
+    if settings.cluster {
+        return cluster(&servers, settings);
+    }
+    let save_path = servers
+        .iter()
+        .map(|server| single_path(server, settings, servers.len() > 1))
+        .collect::<Vec<_>>()
+        .join(",");
+    let first = &servers[0];
+    let lock = &settings.lock;
+    Ok(SessionConfig {
+        save_handler: "redis",
+        save_path,
+        locking: lock.enabled,
+        lock_expire: lock.expire,
+        lock_wait_time: lock.wait_time,
+        lock_retries: lock.retries,
+        summary: Summary {
+            mode: if servers.len() == 1 {
+                Mode::Single
+            } else {
+                Mode::Shards(servers.len())
+            },
+            tls: first.tls,
+            verify: first.tls && settings.tls.verify,
+            auth: first.auth(),
+            database: first.database,
+            persistent: settings.persistent,
+            locking: lock.enabled,
+        },
+    })
+}
+
+/// One server of the `redis` handler: `tcp://HOST:PORT?auth=...&database=...`.
+fn single_path(server: &Server, settings: &Settings, with_weight: bool) -> String {
+    let mut query = auth(&server.user, &server.password).1;
+    if let Some(database) = server.database {
         query.push(format!("database={database}"));
     }
+    if let (true, Some(weight)) = (with_weight, server.weight) {
+        query.push(format!("weight={weight}"));
+    }
+    common_query(&mut query, settings, server.tls);
+    let scheme = if server.tls { "tls" } else { "tcp" };
+    format!(
+        "{scheme}://{}:{}?{}",
+        server.host,
+        server.port,
+        query.join("&")
+    )
+}
+
+/// `rediscluster`: one query string, `seed[]=HOST:PORT&...`, one login for all seeds.
+/// Any `stream[...]` option makes phpredis use TLS; it has no `database` and no locking.
+fn cluster(servers: &[Server], settings: &Settings) -> Result<SessionConfig, UrlError> {
+    let first = &servers[0];
+    let same =
+        |s: &Server| s.tls == first.tls && s.user == first.user && s.password == first.password;
+    if !servers.iter().all(same) {
+        return Err(UrlError::ClusterMixed);
+    }
+    let mut query: Vec<String> = servers
+        .iter()
+        .map(|s| {
+            format!(
+                "seed[]={}",
+                encode(format!("{}:{}", s.host, s.port).as_bytes())
+            )
+        })
+        .collect();
+    query.extend(auth(&first.user, &first.password).1);
+    common_query(&mut query, settings, first.tls);
+    Ok(SessionConfig {
+        save_handler: "rediscluster",
+        save_path: query.join("&"),
+        locking: false,
+        lock_expire: settings.lock.expire,
+        lock_wait_time: settings.lock.wait_time,
+        lock_retries: settings.lock.retries,
+        summary: Summary {
+            mode: Mode::Cluster(servers.len()),
+            tls: first.tls,
+            verify: first.tls && settings.tls.verify,
+            auth: first.auth(),
+            database: servers.iter().find_map(|s| s.database),
+            persistent: settings.persistent,
+            locking: false,
+        },
+    })
+}
+
+/// The options every server gets: prefix, persistence, timeouts and TLS.
+fn common_query(query: &mut Vec<String>, settings: &Settings, tls: bool) {
     if let Some(prefix) = &settings.prefix {
         query.push(format!("prefix={}", encode(prefix.as_bytes())));
     }
@@ -112,26 +297,6 @@ pub fn derive(url: &str, settings: &Settings) -> Result<SessionConfig, UrlError>
             query.push(format!("stream[cafile]={}", encode(ca_file.as_bytes())));
         }
     }
-
-    let scheme = if tls { "tls" } else { "tcp" };
-    let save_path = format!("{scheme}://{host}:{port}?{}", query.join("&"));
-    let lock = &settings.lock;
-    Ok(SessionConfig {
-        save_handler: "redis",
-        save_path,
-        locking: lock.enabled,
-        lock_expire: lock.expire,
-        lock_wait_time: lock.wait_time,
-        lock_retries: lock.retries,
-        summary: Summary {
-            tls,
-            verify: tls && settings.tls.verify,
-            auth,
-            database,
-            persistent: settings.persistent,
-            locking: lock.enabled,
-        },
-    })
 }
 
 /// The host as phpredis 5.3 and 6.x both read it: IPv6 without brackets (`tcp://::1:6379`;
@@ -457,9 +622,25 @@ mod tests {
         let cases: &[(&str, UrlError)] = &[
             ("", UrlError::Empty),
             ("   ", UrlError::Empty),
-            ("redis://a:1,redis://b:2", UrlError::Several),
-            ("redis://a:1 redis://b:2", UrlError::Several),
-            ("redis://:pass word@host", UrlError::Several),
+            (
+                "redis://:pass word@host",
+                UrlError::InList {
+                    position: 1,
+                    count: 2,
+                    error: Box::new(UrlError::Unparsable("empty host".into())),
+                },
+            ),
+            (
+                "redis://a:1,redis://b:99999",
+                UrlError::InList {
+                    position: 2,
+                    count: 2,
+                    error: Box::new(UrlError::Unparsable("invalid port number".into())),
+                },
+            ),
+            ("redis://host:1?weight=0", UrlError::BadWeight),
+            ("redis://host:1?weight=x", UrlError::BadWeight),
+            (" , ", UrlError::Empty),
             ("http://host:1", UrlError::UnknownScheme("http".into())),
             (
                 "unix:///tmp/redis.sock",
@@ -512,5 +693,88 @@ mod tests {
                 derive(url, &Settings::default())
             );
         }
+    }
+
+    #[test]
+    fn several_urls_are_shards_each_with_its_own_login() {
+        let config = derive(
+            "redis://:pw1@a:1/2?weight=2, rediss://app:pw2@b:2\tredis://c:3",
+            &Settings::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            config.save_path,
+            format!(
+                "tcp://a:1?auth=pw1&database=2&weight=2&{TAIL},\
+                 tls://b:2?auth[]=app&auth[]=pw2&{TLS_TAIL},\
+                 tcp://c:3?{TAIL}"
+            )
+        );
+        assert_eq!((config.save_handler, config.locking), ("redis", true));
+        assert_eq!(config.summary.mode, Mode::Shards(3));
+    }
+
+    #[test]
+    fn weight_only_matters_for_shards() {
+        assert_eq!(path("redis://a:1?weight=5"), format!("tcp://a:1?{TAIL}"));
+    }
+
+    #[test]
+    fn cluster_is_one_query_of_seeds() {
+        let mut settings = Settings::default();
+        settings.cluster = true;
+        let config = derive(
+            "redis://app:p%2Cw@10.0.0.1:7000,redis://app:p%2Cw@10.0.0.2:7001",
+            &settings,
+        )
+        .unwrap();
+        assert_eq!(config.save_handler, "rediscluster");
+        assert_eq!(
+            config.save_path,
+            format!("seed[]=10.0.0.1%3A7000&seed[]=10.0.0.2%3A7001&auth[]=app&auth[]=p%2Cw&{TAIL}")
+        );
+        assert!(!config.locking);
+        assert_eq!(config.summary.mode, Mode::Cluster(2));
+    }
+
+    #[test]
+    fn tls_cluster_gets_stream_options() {
+        let mut settings = Settings::default();
+        settings.cluster = true;
+        let config = derive("rediss://:pw@h:7000/3", &settings).unwrap();
+        assert_eq!(
+            config.save_path,
+            format!("seed[]=h%3A7000&auth=pw&{TLS_TAIL}")
+        );
+        assert_eq!(config.summary.database, Some(3));
+    }
+
+    #[test]
+    fn cluster_seeds_share_one_login_and_scheme() {
+        let mut settings = Settings::default();
+        settings.cluster = true;
+        for text in [
+            "redis://:a@h:1,redis://:b@h:2",
+            "redis://h:1,rediss://h:2",
+            "redis://u:a@h:1,redis://v:a@h:2",
+        ] {
+            assert_eq!(
+                derive(text, &settings),
+                Err(UrlError::ClusterMixed),
+                "{text}"
+            );
+        }
+        // `h` and no user are the same login only to phpredis' eyes after mapping; be strict.
+        assert!(derive("redis://:a@h:1,redis://:a@h:2", &settings).is_ok());
+    }
+
+    #[test]
+    fn servers_do_not_show_their_password() {
+        let server = parse_server("redis://app:Sekr1t@h:1").unwrap();
+        let shown = format!("{server:?}");
+        assert!(
+            !shown.contains("Sekr1t") && shown.contains("****"),
+            "{shown}"
+        );
     }
 }

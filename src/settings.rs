@@ -6,6 +6,7 @@ pub const DEFAULT_URL_VAR: &str = "REDIS_URL";
 
 pub const URL_VAR: &str = "PHP_REDIS_SESSIONS_URL_VAR";
 pub const DISABLE: &str = "PHP_REDIS_SESSIONS_DISABLE";
+pub const CLUSTER: &str = "PHP_REDIS_SESSIONS_CLUSTER";
 pub const TLS_VERIFY: &str = "PHP_REDIS_SESSIONS_TLS_VERIFY";
 pub const TLS_CA_FILE: &str = "PHP_REDIS_SESSIONS_TLS_CA_FILE";
 pub const PERSISTENT: &str = "PHP_REDIS_SESSIONS_PERSISTENT";
@@ -22,6 +23,7 @@ pub const LOCK_RETRIES: &str = "PHP_REDIS_SESSIONS_LOCK_RETRIES";
 pub const ALL: &[&str] = &[
     URL_VAR,
     DISABLE,
+    CLUSTER,
     TLS_VERIFY,
     TLS_CA_FILE,
     PERSISTENT,
@@ -36,8 +38,11 @@ pub const ALL: &[&str] = &[
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
-    pub url_var: String,
+    /// The variable named by `PHP_REDIS_SESSIONS_URL_VAR`; `None` searches the usual ones.
+    pub url_var: Option<String>,
     pub disabled: bool,
+    /// The URLs are seeds of a Redis Cluster (`rediscluster` handler).
+    pub cluster: bool,
     pub tls: TlsSettings,
     pub persistent: bool,
     /// `None` keeps phpredis' own `PHPREDIS_SESSION:`.
@@ -68,8 +73,9 @@ pub struct LockSettings {
 impl Default for Settings {
     fn default() -> Self {
         Settings {
-            url_var: DEFAULT_URL_VAR.to_string(),
+            url_var: None,
             disabled: false,
+            cluster: false,
             tls: TlsSettings {
                 verify: false,
                 ca_file: None,
@@ -108,7 +114,7 @@ pub fn read(lookup: impl Fn(&str) -> Option<String>) -> (Settings, Vec<InvalidSe
 
     if let Some(value) = get(URL_VAR) {
         if is_env_name(&value) {
-            settings.url_var = value;
+            settings.url_var = Some(value);
         } else {
             invalid.push(InvalidSetting {
                 name: URL_VAR,
@@ -131,6 +137,7 @@ pub fn read(lookup: impl Fn(&str) -> Option<String>) -> (Settings, Vec<InvalidSe
         }
     };
     flag(DISABLE, &mut settings.disabled);
+    flag(CLUSTER, &mut settings.cluster);
     flag(TLS_VERIFY, &mut settings.tls.verify);
     flag(PERSISTENT, &mut settings.persistent);
     flag(LOCKING, &mut settings.lock.enabled);
@@ -262,6 +269,7 @@ mod tests {
         let (settings, invalid) = read_from(&[
             (URL_VAR, "REDISCLOUD_URL"),
             (DISABLE, "yes"),
+            (CLUSTER, "on"),
             (TLS_VERIFY, "true"),
             (TLS_CA_FILE, "/app/ca.pem"),
             (PERSISTENT, "off"),
@@ -277,8 +285,9 @@ mod tests {
         assert_eq!(
             settings,
             Settings {
-                url_var: "REDISCLOUD_URL".into(),
+                url_var: Some("REDISCLOUD_URL".into()),
                 disabled: true,
+                cluster: true,
                 tls: TlsSettings {
                     verify: true,
                     ca_file: Some("/app/ca.pem".into())
@@ -315,6 +324,7 @@ mod tests {
             (URL_VAR, "1REDIS"),
             (URL_VAR, "$REDIS_URL"),
             (DISABLE, "maybe"),
+            (CLUSTER, "3"),
             (TLS_VERIFY, "2"),
             (PERSISTENT, "enabled"),
             (LOCKING, "y"),

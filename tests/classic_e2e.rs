@@ -199,7 +199,7 @@ fn malformed_urls_keep_file_sessions(rt: &Runtime) {
         format!("{password}:x@host:6379"),
         format!("http://:{password}@127.0.0.1:6379"),
         format!("redis://:{password}@127.0.0.1:99999"),
-        format!("redis://:{password}@host:1,redis://:{password}@host:2"),
+        format!("redis://:{password}@host:1,redis://:{password}@:2"),
         format!("redis://:{password}%zz@host:1"),
         format!("redis://:{password}@host:1/db"),
     ] {

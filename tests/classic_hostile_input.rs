@@ -363,16 +363,20 @@ fn malformed_urls() -> Vec<(&'static str, Vec<u8>)> {
             format!("  redis:// :{pw}@host:1"),
         ),
         (
-            "two URLs with a comma",
-            format!("redis://:{pw}@a:1,redis://:{pw}@b:2"),
+            "two URLs with a comma, one bad",
+            format!("redis://:{pw}@a:1,http://:{pw}@b:2"),
         ),
         (
-            "two URLs with a space",
-            format!("redis://:{pw}@a:1 redis://:{pw}@b:2"),
+            "two URLs with a space, one bad",
+            format!("redis://:{pw}@a:1 redis://:{pw}@:2"),
         ),
         (
-            "two URLs on two lines",
-            format!("redis://:{pw}@a:1\nredis://:{pw}@b:2"),
+            "two URLs on two lines, one bad",
+            format!("redis://:{pw}@a:99999\nredis://:{pw}@b:2"),
+        ),
+        (
+            "a bad weight",
+            format!("redis://:{pw}@a:1?weight=heavy,redis://b:2"),
         ),
         (
             "database not a number",

@@ -137,8 +137,13 @@ proptest! {
     #[test]
     fn url_like_text_derives_or_fails_cleanly(text in "(redis|rediss|http)?(://)?[a-z:@%/\\[\\]0-9.,+ &?#=-]{0,60}") {
         if let Ok(config) = session_config::derive(&text, &Settings::default()) {
-            // Whatever it accepted, phpredis reads as one server.
-            phpredis_decode(&config.save_path);
+            // Whatever it accepted, phpredis reads as one server per URL.
+            let servers = session_config::parse_servers(&text).unwrap();
+            let entries: Vec<&str> = config.save_path.split(',').collect();
+            prop_assert_eq!(entries.len(), servers.len());
+            for entry in entries {
+                phpredis_decode(entry);
+            }
         }
     }
 
@@ -150,7 +155,8 @@ proptest! {
             "PHP_REDIS_SESSIONS_TIMEOUT" => EnvValue::Text(timeout.clone()),
             _ => EnvValue::Unset,
         };
-        let plan = boot::plan(lookup, "/app/.php-redis-sessions/conf.d");
+        let names = vec!["REDIS_URL".to_string()];
+        let plan = boot::plan(lookup, &names, "/app/.php-redis-sessions/conf.d");
         // Either sessions go to Redis (all variables set) or nothing is set at all.
         prop_assert!(plan.vars.is_empty() || plan.vars.len() == 7);
     }

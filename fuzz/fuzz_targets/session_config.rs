@@ -16,10 +16,16 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     if let Ok(config) = session_config::derive(url, &Settings::default()) {
-        assert!(!config.save_path.contains([',', ' ', '\t', '\n', '\r', '\x0b', '\x0c']));
-        assert!(config.save_path.starts_with("tcp://") || config.save_path.starts_with("tls://"));
+        // phpredis splits on commas and whitespace: only our own commas between servers.
+        assert!(!config.save_path.contains([' ', '\t', '\n', '\r', '\x0b', '\x0c']));
+        let servers = session_config::parse_servers(url).unwrap();
+        assert_eq!(config.save_path.split(',').count(), servers.len());
+        for entry in config.save_path.split(',') {
+            assert!(entry.starts_with("tcp://") || entry.starts_with("tls://"));
+        }
     }
     let setting = String::from_utf8_lossy(setting).into_owned();
+    let names = ["REDIS_URL".to_string()];
     let plan = boot::plan(
         |name| match name {
             "REDIS_URL" => EnvValue::Text(url.to_string()),
@@ -28,6 +34,7 @@ fuzz_target!(|data: &[u8]| {
             }
             _ => EnvValue::Unset,
         },
+        &names,
         "/app/.php-redis-sessions/conf.d",
     );
     assert!(plan.vars.is_empty() || plan.vars.len() == 7);
