@@ -382,7 +382,8 @@ mod tests {
 
     #[test]
     fn url_variable_search_order() {
-        let cases: &[(&[(&str, &str)], &str, &[&str])] = &[
+        type Case<'a> = (&'a [(&'a str, &'a str)], &'a str, &'a [&'a str]);
+        let cases: &[Case] = &[
             (
                 &[("REDIS_URL", "redis://a"), ("REDIS_TLS_URL", "rediss://b")],
                 "REDIS_URL",
