@@ -37,6 +37,8 @@ pub enum Notice {
     },
     /// phpredis' cluster handler has no session locking.
     ClusterWithoutLocking,
+    /// With several servers and locking, the key prefix must stay empty.
+    ShardPrefixIgnored,
     /// A cluster has no databases: the `/N` in the URL is ignored.
     ClusterDatabaseIgnored {
         url_var: String,
@@ -120,6 +122,11 @@ pub fn plan(lookup: impl Fn(&str) -> EnvValue, names: &[String], ini_dir: &str) 
         notices.push(Notice::UserWithoutPassword {
             url_var: url_var.clone(),
         });
+    }
+    if let (Mode::Shards(_), Some(_), true) =
+        (config.summary.mode, &settings.prefix, settings.lock.enabled)
+    {
+        notices.push(Notice::ShardPrefixIgnored);
     }
     if let Mode::Cluster(_) = config.summary.mode {
         if config.summary.database.is_some() {
@@ -477,7 +484,8 @@ mod tests {
         assert_eq!(var(&plan, LOCKING_VAR), Some("1"));
         let path = var(&plan, SAVE_PATH_VAR).unwrap();
         assert!(
-            path.starts_with("tcp://a:1?persistent=1&") && path.contains(",tcp://b:2?weight=3&"),
+            path.starts_with("tcp://a:1?prefix=&persistent=1&")
+                && path.contains(",tcp://b:2?weight=3&prefix=&"),
             "{path}"
         );
     }

@@ -123,6 +123,10 @@ pub fn boot_notice(notice: &Notice) -> String {
             concurrent requests on one session can overwrite each other's changes; \
             use several URLs without PHP_REDIS_SESSIONS_CLUSTER (sharding, with locking) if that matters"
             .to_string(),
+        Notice::ShardPrefixIgnored => "PHP_REDIS_SESSIONS_PREFIX is ignored with several servers: \
+            phpredis would release each session's lock on the wrong server, so the keys are the bare session ids; \
+            unset it, or switch locking off (PHP_REDIS_SESSIONS_LOCKING=0) to keep a prefix"
+            .to_string(),
         Notice::ClusterDatabaseIgnored { url_var } => format!(
             "{url_var} names a database, which a Redis Cluster does not have; it is ignored, remove it from the URL"
         ),
@@ -304,6 +308,7 @@ mod tests {
                 others: vec!["HEROKU_REDIS_PINK_URL".into()],
             },
             Notice::ClusterWithoutLocking,
+            Notice::ShardPrefixIgnored,
             Notice::ClusterDatabaseIgnored { url_var: url_var() },
         ];
         for error in [

@@ -7,6 +7,10 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, percent_e
 use url::{Host, Url};
 
 pub const DEFAULT_PORT: u16 = 6379;
+/// phpredis' key prefix for sessions of the `redis` handler.
+pub const DEFAULT_PREFIX: &str = "PHPREDIS_SESSION:";
+/// phpredis' key prefix for sessions of the `rediscluster` handler.
+pub const CLUSTER_DEFAULT_PREFIX: &str = "PHPREDIS_CLUSTER_SESSION:";
 
 /// Heroku's first Redis add-ons put a dummy user named `h` in their URLs.
 pub const LEGACY_HEROKU_USER: &str = "h";
@@ -29,6 +33,8 @@ pub struct SessionConfig {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Summary {
     pub mode: Mode,
+    /// What comes before the session id in the keys.
+    pub key_prefix: String,
     pub tls: bool,
     pub verify: bool,
     pub auth: AuthKind,
@@ -190,9 +196,18 @@ pub fn derive(text: &str, settings: &Settings) -> Result<SessionConfig, UrlError
     if settings.cluster {
         return cluster(&servers, settings);
     }
+    let shards = servers.len() > 1;
+    // phpredis takes a session's lock on the server its id points to, but releases it on
+    // the server the *prefixed* key points to (both by the first four bytes). With one
+    // server that is the same; with several, only an empty prefix makes it the same.
+    let key_prefix = match (&settings.prefix, shards && settings.lock.enabled) {
+        (_, true) => String::new(),
+        (Some(prefix), false) => prefix.clone(),
+        (None, false) => DEFAULT_PREFIX.to_string(),
+    };
     let save_path = servers
         .iter()
-        .map(|server| single_path(server, settings, servers.len() > 1))
+        .map(|server| single_path(server, settings, shards, &key_prefix))
         .collect::<Vec<_>>()
         .join(",");
     let first = &servers[0];
@@ -205,11 +220,12 @@ pub fn derive(text: &str, settings: &Settings) -> Result<SessionConfig, UrlError
         lock_wait_time: lock.wait_time,
         lock_retries: lock.retries,
         summary: Summary {
-            mode: if servers.len() == 1 {
-                Mode::Single
-            } else {
+            mode: if shards {
                 Mode::Shards(servers.len())
+            } else {
+                Mode::Single
             },
+            key_prefix,
             tls: first.tls,
             verify: first.tls && settings.tls.verify,
             auth: first.auth(),
@@ -221,13 +237,16 @@ pub fn derive(text: &str, settings: &Settings) -> Result<SessionConfig, UrlError
 }
 
 /// One server of the `redis` handler: `tcp://HOST:PORT?auth=...&database=...`.
-fn single_path(server: &Server, settings: &Settings, with_weight: bool) -> String {
+fn single_path(server: &Server, settings: &Settings, shards: bool, key_prefix: &str) -> String {
     let mut query = auth(&server.user, &server.password).1;
     if let Some(database) = server.database {
         query.push(format!("database={database}"));
     }
-    if let (true, Some(weight)) = (with_weight, server.weight) {
+    if let (true, Some(weight)) = (shards, server.weight) {
         query.push(format!("weight={weight}"));
+    }
+    if key_prefix != DEFAULT_PREFIX {
+        query.push(format!("prefix={}", encode(key_prefix.as_bytes())));
     }
     common_query(&mut query, settings, server.tls);
     let scheme = if server.tls { "tls" } else { "tcp" };
@@ -268,6 +287,10 @@ fn cluster(servers: &[Server], settings: &Settings) -> Result<SessionConfig, Url
         lock_retries: settings.lock.retries,
         summary: Summary {
             mode: Mode::Cluster(servers.len()),
+            key_prefix: settings
+                .prefix
+                .clone()
+                .unwrap_or_else(|| CLUSTER_DEFAULT_PREFIX.to_string()),
             tls: first.tls,
             verify: first.tls && settings.tls.verify,
             auth: first.auth(),
@@ -278,11 +301,8 @@ fn cluster(servers: &[Server], settings: &Settings) -> Result<SessionConfig, Url
     })
 }
 
-/// The options every server gets: prefix, persistence, timeouts and TLS.
+/// The options every server gets: persistence, timeouts and TLS.
 fn common_query(query: &mut Vec<String>, settings: &Settings, tls: bool) {
-    if let Some(prefix) = &settings.prefix {
-        query.push(format!("prefix={}", encode(prefix.as_bytes())));
-    }
     query.push(format!("persistent={}", u8::from(settings.persistent)));
     query.push(format!("timeout={}", format_seconds(settings.timeout)));
     query.push(format!(
@@ -705,13 +725,39 @@ mod tests {
         assert_eq!(
             config.save_path,
             format!(
-                "tcp://a:1?auth=pw1&database=2&weight=2&{TAIL},\
-                 tls://b:2?auth[]=app&auth[]=pw2&{TLS_TAIL},\
-                 tcp://c:3?{TAIL}"
+                "tcp://a:1?auth=pw1&database=2&weight=2&prefix=&{TAIL},\
+                 tls://b:2?auth[]=app&auth[]=pw2&prefix=&{TLS_TAIL},\
+                 tcp://c:3?prefix=&{TAIL}"
             )
         );
         assert_eq!((config.save_handler, config.locking), ("redis", true));
         assert_eq!(config.summary.mode, Mode::Shards(3));
+    }
+
+    #[test]
+    fn shards_keep_a_prefix_only_without_locking() {
+        let mut settings = Settings::default();
+        settings.prefix = Some("app:".into());
+        let locked = derive("redis://a:1,redis://b:2", &settings).unwrap();
+        assert_eq!(
+            locked.save_path,
+            format!("tcp://a:1?prefix=&{TAIL},tcp://b:2?prefix=&{TAIL}")
+        );
+        assert_eq!(locked.summary.key_prefix, "");
+        settings.lock.enabled = false;
+        let unlocked = derive("redis://a:1,redis://b:2", &settings).unwrap();
+        assert_eq!(
+            unlocked.save_path,
+            format!("tcp://a:1?prefix=app%3A&{TAIL},tcp://b:2?prefix=app%3A&{TAIL}")
+        );
+        settings.prefix = None;
+        assert_eq!(
+            derive("redis://a:1,redis://b:2", &settings)
+                .unwrap()
+                .summary
+                .key_prefix,
+            "PHPREDIS_SESSION:"
+        );
     }
 
     #[test]

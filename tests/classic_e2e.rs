@@ -139,6 +139,7 @@ fn ipv6_loopback(rt: &Runtime) {
         runtime: rt.clone(),
         bind: "::1",
         tls: None,
+        cluster: false,
     });
     let password = format!("{SECRET_MARKER}v6");
     redis.require_password(&password);

@@ -23,6 +23,7 @@ fn setup() -> TlsSetup {
         runtime: rt.clone(),
         bind: "127.0.0.1",
         tls: Some(&tls),
+        cluster: false,
     });
     let buildpack = Buildpack::assemble();
     let slug = build(&buildpack, &repo_dir().join("example"), &[]);

@@ -492,6 +492,8 @@ pub struct RedisOptions<'a> {
     pub runtime: Runtime,
     pub bind: &'a str,
     pub tls: Option<&'a TlsFiles>,
+    /// A Redis Cluster node (`cluster-enabled`), its bus on a port of its own.
+    pub cluster: bool,
 }
 
 impl Redis {
@@ -504,6 +506,7 @@ impl Redis {
             runtime: Runtime::Host,
             bind,
             tls: None,
+            cluster: false,
         })
     }
 
@@ -512,6 +515,7 @@ impl Redis {
             runtime: runtime.clone(),
             bind: "127.0.0.1",
             tls: None,
+            cluster: false,
         })
     }
 
@@ -554,6 +558,21 @@ impl Redis {
                     "no".into(),
                 ]);
                 binds.push(tls.dir.path());
+                if options.cluster {
+                    args.extend(["--tls-cluster".into(), "yes".into()]);
+                }
+            }
+            if options.cluster {
+                args.extend([
+                    "--cluster-enabled".into(),
+                    "yes".into(),
+                    "--cluster-port".into(),
+                    free_port().to_string(),
+                    "--cluster-config-file".into(),
+                    dir.path().join("nodes.conf").display().to_string(),
+                    "--cluster-node-timeout".into(),
+                    "5000".into(),
+                ]);
             }
             let args: Vec<&OsStr> = args.iter().map(OsStr::new).collect();
             let child = options

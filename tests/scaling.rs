@@ -1,0 +1,297 @@
+//! Beyond one Redis: sessions sharded over several independent servers (the `redis`
+//! handler's server list, with locking) and a real Redis Cluster of three masters (the
+//! `rediscluster` handler), each through a booted dyno and real PHP.
+
+mod support;
+
+use std::ffi::OsStr;
+use std::path::Path;
+use std::time::{Duration, Instant};
+use support::*;
+
+const COUNT: usize = 90;
+
+/// Adds one visit to each of `COUNT` sessions through PHP; returns the visit counts.
+fn visit_many(
+    rt: &Runtime,
+    slug: &Path,
+    vars: &[(&str, &str)],
+    prefix: &str,
+) -> (Vec<Option<u64>>, Ran) {
+    let script = repo_dir().join("tests/php/many_sessions.php");
+    let count = COUNT.to_string();
+    let mut all = vars.to_vec();
+    all.extend([
+        ("SESSION_PREFIX", prefix),
+        ("SESSION_COUNT", count.as_str()),
+    ]);
+    let ran = dyno_run(rt, slug, &all, &format!("php {}", script.display()));
+    assert_eq!(ran.code, Some(0), "php failed: {}", ran.all());
+    let value: serde_json::Value =
+        serde_json::from_str(ran.stdout.trim()).expect("no report from PHP");
+    let visits = value["visits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64())
+        .collect();
+    (visits, ran)
+}
+
+/// The keys of the sessions a `visit_many` with `prefix` wrote on this server, checking
+/// they carry the handler's key prefix.
+fn session_keys(redis: &Redis, key_prefix: &str, prefix: &str) -> usize {
+    let keys: Vec<String> = redis
+        .keys(0)
+        .into_iter()
+        .filter(|key| key.ends_with(&format!("-{prefix}")))
+        .collect();
+    assert!(
+        keys.iter().all(|key| key.starts_with(key_prefix)),
+        "{keys:?}"
+    );
+    keys.len()
+}
+
+/// Three independent servers in one variable: every session lives on one of them, all
+/// three get some, and a second visit finds each session again.
+fn sharding_spreads_sessions_over_all_servers(rt: &Runtime) {
+    let password = format!("{SECRET_MARKER}, shards & weights");
+    let servers: Vec<Redis> = (0..3).map(|_| Redis::start_in(rt)).collect();
+    for server in &servers {
+        server.require_password(&password);
+    }
+    let url = servers
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            format!(
+                "redis://:{}@127.0.0.1:{}?weight={}",
+                url_encode(&password),
+                s.port,
+                i + 1
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let buildpack = Buildpack::assemble();
+    let slug = build(&buildpack, &repo_dir().join("example"), &[]);
+    let vars = [("REDIS_URL", url.as_str())];
+
+    let (first, ran) = visit_many(rt, slug.path(), &vars, "shard");
+    assert_eq!(ran.stderr, "");
+    assert!(first.iter().all(|v| *v == Some(1)), "{first:?}");
+    let (second, _) = visit_many(rt, slug.path(), &vars, "shard");
+    assert!(
+        second.iter().all(|v| *v == Some(2)),
+        "a session was not found again: {second:?}"
+    );
+
+    let per_server: Vec<usize> = servers
+        .iter()
+        .map(|s| session_keys(s, "", "shard"))
+        .collect();
+    assert_eq!(per_server.iter().sum::<usize>(), COUNT, "{per_server:?}");
+    assert!(
+        per_server.iter().all(|n| *n > 0),
+        "a server got no session: {per_server:?}"
+    );
+    assert_no_secret("dyno output", &ran.all(), &[&password]);
+}
+
+/// Locking stays on with shards: concurrent requests on one session lose no write.
+fn sharding_loses_no_write_under_concurrency(rt: &Runtime) {
+    let servers: Vec<Redis> = (0..3).map(|_| Redis::start_in(rt)).collect();
+    let url = servers
+        .iter()
+        .map(|s| format!("redis://127.0.0.1:{}", s.port))
+        .collect::<Vec<_>>()
+        .join(",");
+    let buildpack = Buildpack::assemble();
+    let slug = build(&buildpack, &repo_dir().join("example"), &[]);
+    let server = WebServer::start(rt, slug.path(), &[("REDIS_URL", &url)], "public", 4);
+    let (status, cookie, body) = server.get("/", None);
+    assert_eq!(status, 200, "{body}");
+    let cookie = cookie.unwrap();
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..24)
+            .map(|_| scope.spawn(|| server.get("/?hold_ms=30", Some(&cookie))))
+            .collect();
+        for handle in handles {
+            assert_eq!(handle.join().unwrap().0, 200);
+        }
+    });
+    let (_, _, body) = server.get("/", Some(&cookie));
+    let value: serde_json::Value = serde_json::from_str(body.trim()).unwrap();
+    assert_eq!(value["visits"], 26, "writes were lost");
+    let holders = servers.iter().filter(|s| !s.keys(0).is_empty()).count();
+    assert_eq!(holders, 1, "one session lives on exactly one server");
+}
+
+/// Three masters on loopback, slots shared out by `redis-cli --cluster create`.
+struct Cluster {
+    nodes: Vec<Redis>,
+}
+
+impl Cluster {
+    fn start(rt: &Runtime, tls: Option<&TlsFiles>, password: &str) -> Cluster {
+        let nodes: Vec<Redis> = (0..3)
+            .map(|_| {
+                Redis::start_with(RedisOptions {
+                    runtime: rt.clone(),
+                    bind: "127.0.0.1",
+                    tls,
+                    cluster: true,
+                })
+            })
+            .collect();
+        for node in &nodes {
+            node.require_password(password);
+        }
+        let mut args: Vec<String> = vec!["--cluster".into(), "create".into()];
+        args.extend(nodes.iter().map(|n| format!("127.0.0.1:{}", n.port)));
+        args.extend([
+            "--cluster-replicas".into(),
+            "0".into(),
+            "--cluster-yes".into(),
+        ]);
+        let args: Vec<&OsStr> = args.iter().map(OsStr::new).collect();
+        let cwd = tempfile::tempdir().unwrap();
+        let out = rt
+            .command(
+                "redis-cli",
+                &args,
+                &[("REDISCLI_AUTH", OsStr::new(password))],
+                &[cwd.path()],
+                cwd.path(),
+            )
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "redis-cli --cluster create failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let deadline = Instant::now() + Duration::from_secs(30);
+        for node in &nodes {
+            loop {
+                let info = match node.connect().command(&["CLUSTER", "INFO"]) {
+                    Reply::Bulk(info) => info,
+                    other => panic!("CLUSTER INFO: {other:?}"),
+                };
+                if info.contains("cluster_state:ok") {
+                    break;
+                }
+                assert!(Instant::now() < deadline, "the cluster did not come up");
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+        Cluster { nodes }
+    }
+}
+
+fn assert_cluster_sessions(
+    rt: &Runtime,
+    cluster: &Cluster,
+    url: &str,
+    password: &str,
+    prefix: &str,
+) {
+    let buildpack = Buildpack::assemble();
+    let slug = build(&buildpack, &repo_dir().join("example"), &[]);
+    let vars = [("REDIS_URL", url), ("PHP_REDIS_SESSIONS_CLUSTER", "1")];
+    let (first, ran) = visit_many(rt, slug.path(), &vars, prefix);
+    assert!(
+        first.iter().all(|v| *v == Some(1)),
+        "{first:?} {}",
+        ran.stderr
+    );
+    let (second, _) = visit_many(rt, slug.path(), &vars, prefix);
+    assert!(
+        second.iter().all(|v| *v == Some(2)),
+        "a session was not found again: {second:?}"
+    );
+    // Boot says once that a cluster cannot lock sessions, and nothing else.
+    let lines: Vec<&str> = ran.stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{}", ran.stderr);
+    assert!(lines[0].starts_with(
+        "php-redis-sessions: sessions are in a Redis Cluster, where phpredis cannot lock them"
+    ));
+    assert_no_secret("dyno output", &ran.all(), &[password]);
+
+    let per_node: Vec<usize> = cluster
+        .nodes
+        .iter()
+        .map(|n| session_keys(n, "PHPREDIS_CLUSTER_SESSION:", prefix))
+        .collect();
+    assert_eq!(per_node.iter().sum::<usize>(), COUNT, "{per_node:?}");
+    assert!(
+        per_node.iter().all(|n| *n > 0),
+        "the sessions did not spread over the slots: {per_node:?}"
+    );
+}
+
+/// One seed is enough: phpredis learns the other masters from it.
+fn cluster_sessions_spread_over_the_slots(rt: &Runtime) {
+    let password = format!("{SECRET_MARKER}-cluster,pw");
+    let cluster = Cluster::start(rt, None, &password);
+    let url = format!(
+        "redis://:{}@127.0.0.1:{}",
+        url_encode(&password),
+        cluster.nodes[0].port
+    );
+    assert_cluster_sessions(rt, &cluster, &url, &password, "cluster");
+}
+
+/// Every master as a seed, as a comma-separated list.
+fn cluster_with_every_master_as_a_seed(rt: &Runtime) {
+    let password = format!("{SECRET_MARKER}-seeds");
+    let cluster = Cluster::start(rt, None, &password);
+    let url = cluster
+        .nodes
+        .iter()
+        .map(|n| {
+            format!(
+                "redis://default:{}@127.0.0.1:{}",
+                url_encode(&password),
+                n.port
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(",");
+    assert_cluster_sessions(rt, &cluster, &url, &password, "seeds");
+}
+
+macro_rules! in_both_runtimes {
+    ($($name:ident),* $(,)?) => {
+        mod host {
+            $(#[test] fn $name() { super::$name(&super::Runtime::host()) })*
+        }
+        mod phpredis6 {
+            $(#[test] fn $name() { super::$name(&super::Runtime::trixie()) })*
+        }
+    };
+}
+
+in_both_runtimes!(
+    sharding_spreads_sessions_over_all_servers,
+    sharding_loses_no_write_under_concurrency,
+    cluster_sessions_spread_over_the_slots,
+    cluster_with_every_master_as_a_seed,
+);
+
+/// A TLS cluster (`tls-cluster yes`, self-signed): phpredis 6 reaches it through `rediss://`.
+#[test]
+fn tls_cluster_on_phpredis6() {
+    let rt = Runtime::trixie();
+    let tls = TlsFiles::create();
+    let password = format!("{SECRET_MARKER}-tls-cluster");
+    let cluster = Cluster::start(&rt, Some(&tls), &password);
+    let url = format!(
+        "rediss://:{}@127.0.0.1:{}",
+        url_encode(&password),
+        cluster.nodes[0].tls_port
+    );
+    assert_cluster_sessions(&rt, &cluster, &url, &password, "tlscluster");
+}
