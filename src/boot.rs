@@ -2,8 +2,8 @@
 //! loads the session ini, and what to tell the user. Pure; the classic `.profile.d` edge
 //! renders the result as shell, the CNB exec.d edge as TOML.
 
-use crate::session_config::{self, AuthKind, Mode, SessionConfig, UrlError};
-use crate::settings::{self, InvalidSetting};
+use crate::session_config::{self, AuthKind, Mode, Server, SessionConfig, UrlError};
+use crate::settings::{self, InvalidSetting, Settings};
 
 pub const SCAN_DIR_VAR: &str = "PHP_INI_SCAN_DIR";
 pub const SAVE_HANDLER_VAR: &str = "PHP_REDIS_SESSIONS_INI_SAVE_HANDLER";
@@ -72,29 +72,57 @@ pub const URL_SEARCH_ORDER: &[&str] = &[
     "REDISTOGO_URL",
 ];
 
+/// What boot decided, before it is turned into variables: used by [`plan`] and by the
+/// doctor command, which shows it. `Redis` holds the parsed servers, passwords included.
+#[derive(Debug, Clone)]
+pub struct Decision {
+    pub settings: Settings,
+    pub notices: Vec<Notice>,
+    pub outcome: Outcome,
+}
+
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    FileSessions(Fallback),
+    Redis {
+        url_var: String,
+        config: SessionConfig,
+        servers: Vec<Server>,
+    },
+}
+
 /// Decides the boot for the environment behind `lookup`, whose variable names are `names`
-/// (to find `HEROKU_REDIS_<COLOR>_URL`), with the session ini in `ini_dir`.
-pub fn plan(lookup: impl Fn(&str) -> EnvValue, names: &[String], ini_dir: &str) -> BootPlan {
+/// (to find `HEROKU_REDIS_<COLOR>_URL`).
+pub fn decide(lookup: impl Fn(&str) -> EnvValue, names: &[String]) -> Decision {
     let text = |name: &str| match lookup(name) {
         EnvValue::Text(value) => Some(value),
         EnvValue::Unset | EnvValue::NotUnicode => None,
     };
     let (settings, invalid) = settings::read(text);
     let mut notices: Vec<Notice> = invalid.into_iter().map(Notice::InvalidSetting).collect();
-    let file_sessions = |mut notices: Vec<Notice>, why| {
-        notices.push(Notice::FileSessions(why));
-        BootPlan {
-            vars: vec![],
-            notices,
-        }
-    };
+    let outcome = redis_outcome(&lookup, names, &settings, &mut notices);
+    if let Outcome::FileSessions(why) = &outcome {
+        notices.push(Notice::FileSessions(why.clone()));
+    }
+    Decision {
+        settings,
+        notices,
+        outcome,
+    }
+}
 
+fn redis_outcome(
+    lookup: &impl Fn(&str) -> EnvValue,
+    names: &[String],
+    settings: &Settings,
+    notices: &mut Vec<Notice>,
+) -> Outcome {
     if settings.disabled {
-        return file_sessions(notices, Fallback::Disabled);
+        return Outcome::FileSessions(Fallback::Disabled);
     }
     let url_var = match &settings.url_var {
         Some(explicit) => explicit.clone(),
-        None => match search_url_var(&lookup, names) {
+        None => match search_url_var(lookup, names) {
             Search::Found { name, others } => {
                 if name != settings::DEFAULT_URL_VAR {
                     notices.push(Notice::UsingUrlVar {
@@ -110,13 +138,15 @@ pub fn plan(lookup: impl Fn(&str) -> EnvValue, names: &[String], ini_dir: &str) 
     let url = match lookup(&url_var) {
         EnvValue::Text(url) if !url.trim().is_empty() => url,
         EnvValue::Text(_) | EnvValue::Unset => {
-            return file_sessions(notices, Fallback::UrlUnset { url_var });
+            return Outcome::FileSessions(Fallback::UrlUnset { url_var });
         }
-        EnvValue::NotUnicode => return file_sessions(notices, Fallback::UrlNotUnicode { url_var }),
+        EnvValue::NotUnicode => return Outcome::FileSessions(Fallback::UrlNotUnicode { url_var }),
     };
-    let config = match session_config::derive(&url, &settings) {
-        Ok(config) => config,
-        Err(error) => return file_sessions(notices, Fallback::UrlUnusable { url_var, error }),
+    let (config, servers) = match session_config::derive(&url, settings)
+        .and_then(|config| Ok((config, session_config::parse_servers(&url)?)))
+    {
+        Ok(derived) => derived,
+        Err(error) => return Outcome::FileSessions(Fallback::UrlUnusable { url_var, error }),
     };
     if config.summary.auth == AuthKind::UserWithoutPassword {
         notices.push(Notice::UserWithoutPassword {
@@ -130,13 +160,33 @@ pub fn plan(lookup: impl Fn(&str) -> EnvValue, names: &[String], ini_dir: &str) 
     }
     if let Mode::Cluster(_) = config.summary.mode {
         if config.summary.database.is_some() {
-            notices.push(Notice::ClusterDatabaseIgnored { url_var });
+            notices.push(Notice::ClusterDatabaseIgnored {
+                url_var: url_var.clone(),
+            });
         }
         notices.push(Notice::ClusterWithoutLocking);
     }
+    Outcome::Redis {
+        url_var,
+        config,
+        servers,
+    }
+}
+
+/// Decides the boot and turns it into the variables to set, with the session ini in `ini_dir`.
+pub fn plan(lookup: impl Fn(&str) -> EnvValue, names: &[String], ini_dir: &str) -> BootPlan {
+    let scan_dir = match lookup(SCAN_DIR_VAR) {
+        EnvValue::Text(value) => Some(value),
+        EnvValue::Unset | EnvValue::NotUnicode => None,
+    };
+    let decision = decide(lookup, names);
+    let vars = match &decision.outcome {
+        Outcome::FileSessions(_) => vec![],
+        Outcome::Redis { config, .. } => session_vars(config, scan_dir, ini_dir),
+    };
     BootPlan {
-        vars: session_vars(&config, text(SCAN_DIR_VAR), ini_dir),
-        notices,
+        vars,
+        notices: decision.notices,
     }
 }
 

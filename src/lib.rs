@@ -6,6 +6,7 @@ pub mod boot;
 pub mod boot_hook;
 pub mod classic;
 pub mod composer;
+pub mod doctor;
 pub mod install;
 pub mod messages;
 pub mod php_check;

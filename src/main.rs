@@ -1,16 +1,17 @@
 //! php-redis-sessions: the one helper behind the buildpack's `bin/` scripts and its boot hook.
 
-use php_redis_sessions::{boot_hook, classic, composer, messages};
+use php_redis_sessions::{boot_hook, classic, composer, doctor, messages};
 use std::path::Path;
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: php-redis-sessions detect BUILD_DIR | compile BUILD_DIR CACHE_DIR ENV_DIR | boot --shell";
+const USAGE: &str = "usage: php-redis-sessions detect BUILD_DIR | compile BUILD_DIR CACHE_DIR ENV_DIR | boot --shell | doctor";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let code = match args.as_slice() {
         ["boot", "--shell"] => run_boot(boot_hook::run_shell),
+        ["doctor"] => u8::try_from(doctor::run()).unwrap_or(1),
         ["detect", build_dir] => classic_detect(Path::new(build_dir)),
         ["compile", build_dir, _cache_dir, env_dir] => {
             classic_compile(Path::new(build_dir), Path::new(env_dir))

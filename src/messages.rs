@@ -285,6 +285,231 @@ pub fn classic_installed() -> Vec<String> {
     ]
 }
 
+/// The doctor's first part: what boot decided, with the password shown as `****`.
+pub fn doctor_decision(decision: &crate::boot::Decision) -> Vec<String> {
+    use crate::boot::Outcome;
+    use crate::session_config::{AuthKind, Mode};
+    let row = |label: &str, value: String| format!("  {label:<13} {value}");
+    let mut lines = vec![format!("{BOOT_TAG} doctor"), "Boot decided:".to_string()];
+    for notice in &decision.notices {
+        lines.push(format!(
+            "  ! {}",
+            boot_notice(notice).trim_start_matches(&format!("{BOOT_TAG}: "))
+        ));
+    }
+    let Outcome::Redis {
+        url_var,
+        config,
+        servers,
+    } = &decision.outcome
+    else {
+        lines.push(row("Sessions", "PHP's default file sessions".into()));
+        return lines;
+    };
+    let summary = &config.summary;
+    let settings = &decision.settings;
+    lines.push(row("URL variable", url_var.clone()));
+    lines.push(row(
+        "Sessions",
+        match summary.mode {
+            Mode::Single => "Redis, one server (save_handler redis)".to_string(),
+            Mode::Shards(n) => format!("Redis, sharded over {n} servers (save_handler redis)"),
+            Mode::Cluster(n) => format!("Redis Cluster, {n} seed(s) (save_handler rediscluster)"),
+        },
+    ));
+    for server in servers {
+        let weight = match (summary.mode, server.weight) {
+            (Mode::Shards(_), Some(weight)) => format!(", weight {weight}"),
+            _ => String::new(),
+        };
+        lines.push(row(
+            "Server",
+            format!("{}{weight}", crate::doctor::server_label(server)),
+        ));
+    }
+    lines.push(row(
+        "Scheme",
+        if summary.tls {
+            "rediss:// (TLS)".into()
+        } else {
+            "redis:// (plain TCP)".into()
+        },
+    ));
+    if summary.tls {
+        let verify = match (summary.verify, &settings.tls.ca_file) {
+            (false, _) => "off (the default: Heroku's certificates are self-signed)".to_string(),
+            (true, Some(ca)) => format!("on, CA file {ca}"),
+            (true, None) => "on, with the system's CAs".to_string(),
+        };
+        lines.push(row("Verification", verify));
+    }
+    lines.push(row(
+        "Database",
+        match (summary.mode, summary.database) {
+            (Mode::Cluster(_), _) => "none (a cluster has one)".into(),
+            (_, database) => database.unwrap_or(0).to_string(),
+        },
+    ));
+    lines.push(row(
+        "Login",
+        match &summary.auth {
+            AuthKind::None => "none".into(),
+            AuthKind::Password => "password ****".into(),
+            AuthKind::User(user) => format!("user {user}, password ****"),
+            AuthKind::UserWithoutPassword => "none (a user without a password)".into(),
+        },
+    ));
+    lines.push(row(
+        "Locking",
+        if summary.locking {
+            format!(
+                "on (expire {} s, retry every {} us, {} tries)",
+                config.lock_expire, config.lock_wait_time, config.lock_retries
+            )
+        } else if let Mode::Cluster(_) = summary.mode {
+            "unavailable (phpredis cannot lock cluster sessions)".into()
+        } else {
+            "off".into()
+        },
+    ));
+    lines.push(row(
+        "Key prefix",
+        if summary.key_prefix.is_empty() {
+            "none (keys are the session ids)".into()
+        } else {
+            summary.key_prefix.clone()
+        },
+    ));
+    lines.push(row(
+        "Connections",
+        format!(
+            "{}, connect timeout {} s, read timeout {} s",
+            if summary.persistent {
+                "persistent"
+            } else {
+                "not persistent"
+            },
+            crate::settings::format_seconds(settings.timeout),
+            crate::settings::format_seconds(settings.read_timeout)
+        ),
+    ));
+    lines
+}
+
+/// The doctor's second part: versions and the checks that ran, with timings.
+pub fn doctor_probe(
+    servers: &[crate::session_config::Server],
+    cluster: bool,
+    probe: &crate::doctor::ProbeResult,
+) -> Vec<String> {
+    let row = |label: &str, value: String| format!("  {label:<13} {value}");
+    let mut lines = vec![
+        "PHP:".to_string(),
+        row("PHP", probe.php.clone()),
+        row(
+            "phpredis",
+            probe.redis.clone().unwrap_or_else(|| "not loaded".into()),
+        ),
+        "Checks:".to_string(),
+    ];
+    for (index, check) in probe.checks.iter().enumerate() {
+        let what = if cluster {
+            "connect to the cluster".to_string()
+        } else {
+            format!(
+                "connect to {}",
+                servers
+                    .get(index)
+                    .map(crate::doctor::server_label)
+                    .unwrap_or_default()
+            )
+        };
+        lines.push(match check {
+            Ok(ms) => format!("  {what}: ok ({ms} ms)"),
+            Err(_) => format!("  {what}: failed"),
+        });
+    }
+    if let Some(session) = &probe.session {
+        let step = |name: &str, ms: Option<f64>| match ms {
+            Some(ms) => format!("{name} {ms} ms"),
+            None => format!("{name} -"),
+        };
+        let result = if session.error.is_none() {
+            "ok"
+        } else {
+            "failed"
+        };
+        lines.push(format!(
+            "  test session through PHP (save_handler {}): {result} ({}, {}, {})",
+            session.handler,
+            step("write", Some(session.write_ms)),
+            step("read", session.read_ms),
+            step("delete", session.delete_ms)
+        ));
+    }
+    lines
+}
+
+pub fn doctor_ok() -> String {
+    "OK: PHP keeps its sessions in Redis".to_string()
+}
+
+/// The doctor's last line when something failed: the cause and what to do.
+pub fn doctor_failed(cause: &crate::doctor::Cause) -> String {
+    use crate::doctor::{Cause, ErrorKind};
+    let text = match cause {
+        Cause::NoRedis => "no usable Redis URL, so PHP uses file sessions (see above); \
+            attach a Redis add-on or set the URL variable"
+            .to_string(),
+        Cause::IniNotLoaded(handler) => format!(
+            "PHP uses save_handler {handler}, so it did not load the buildpack's ini; run the doctor on a dyno \
+             (heroku run php-redis-sessions doctor), and keep .php-redis-sessions/conf.d in PHP_INI_SCAN_DIR"
+        ),
+        Cause::PhpMissing => {
+            "PHP could not be run (is heroku/php before this buildpack, and `php` on PATH?)".into()
+        }
+        Cause::ExtensionMissing => {
+            "PHP does not load ext-redis; require \"ext-redis\": \"*\" in composer.json, \
+            run `composer update`, and deploy again"
+                .into()
+        }
+        Cause::ConnectionRefused(server) => format!(
+            "connection refused by {server}; check that Redis runs there and that the URL names the right host and port"
+        ),
+        Cause::AuthenticationFailed(server) => format!(
+            "authentication failed at {server}; the user or password in the URL is wrong \
+             (after a credential rotation, restart the dynos: heroku ps:restart)"
+        ),
+        Cause::TlsVerificationFailed(server) => format!(
+            "TLS verification failed at {server}; check PHP_REDIS_SESSIONS_TLS_CA_FILE, \
+             or unset PHP_REDIS_SESSIONS_TLS_VERIFY for Heroku's self-signed certificates"
+        ),
+        Cause::Timeout(server) => format!(
+            "timeout talking to {server}; check the host and port, that it speaks TLS exactly when the URL says \
+             rediss://, and PHP_REDIS_SESSIONS_TIMEOUT and PHP_REDIS_SESSIONS_READ_TIMEOUT"
+        ),
+        Cause::HostNotFound(server) => {
+            format!("host not found: {server}; check the URL's host name")
+        }
+        Cause::ConnectionFailed(server) => format!("could not connect to {server}; check the URL"),
+        Cause::SessionFailed(kind) => {
+            let why = match kind {
+                ErrorKind::Lock => {
+                    "the session lock could not be taken; another request held it too long"
+                }
+                ErrorKind::Timeout => "Redis did not answer in time",
+                ErrorKind::Authentication => "authentication failed",
+                ErrorKind::TlsVerification => "TLS verification failed",
+                ErrorKind::Refused => "the connection was refused",
+                ErrorKind::HostNotFound => "the host was not found",
+                ErrorKind::Other => "PHP's session module reported an error",
+            };
+            format!("the servers answer, but the test session failed: {why}")
+        }
+    };
+    format!("FAILED: {text}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

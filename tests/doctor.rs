@@ -1,0 +1,247 @@
+//! `php-redis-sessions doctor` on a booted dyno, against real Redis servers: success, and
+//! each failure named for what it is. Timings, versions and ports vary from run to run, so
+//! the snapshots show placeholders for them.
+
+mod support;
+
+use std::net::TcpListener;
+use support::*;
+
+/// Runs the doctor as a user would: `heroku run php-redis-sessions doctor`.
+fn doctor(rt: &Runtime, slug: &Slug, vars: &[(&str, &str)], path_prefix: Option<&str>) -> Ran {
+    let command = match path_prefix {
+        Some(dir) => format!("PATH={dir}:$PATH php-redis-sessions doctor"),
+        None => "php-redis-sessions doctor".to_string(),
+    };
+    dyno_run(rt, slug.path(), vars, &command)
+}
+
+/// Replaces what varies between runs: timings, versions, ports and temporary paths.
+fn mask(text: &str, ports: &[u16], paths: &[&str]) -> String {
+    let mut out = text.to_string();
+    for path in paths {
+        out = out.replace(path, "<dir>");
+    }
+    for port in ports {
+        out = out.replace(&format!(":{port}"), ":<port>");
+    }
+    let lines: Vec<String> = out
+        .lines()
+        .map(|line| {
+            let line = if line.starts_with("  PHP ") || line.starts_with("  phpredis ") {
+                let label = &line[..15];
+                format!("{label}<version>")
+            } else {
+                line.to_string()
+            };
+            mask_timings(&line)
+        })
+        .collect();
+    lines.join("\n")
+}
+
+/// `0.42 ms` becomes `N ms`.
+fn mask_timings(line: &str) -> String {
+    let words: Vec<&str> = line.split(' ').collect();
+    let mut out = vec![];
+    for (i, word) in words.iter().enumerate() {
+        let next_is_ms = words.get(i + 1).is_some_and(|w| w.starts_with("ms"));
+        let numeric = !word.is_empty()
+            && word
+                .trim_start_matches('(')
+                .chars()
+                .all(|c| c.is_ascii_digit() || c == '.');
+        if next_is_ms && numeric {
+            out.push(if word.starts_with('(') { "(N" } else { "N" });
+        } else {
+            out.push(word);
+        }
+    }
+    out.join(" ")
+}
+
+fn setup() -> (Buildpack, Slug) {
+    let buildpack = Buildpack::assemble();
+    let slug = build(&buildpack, &repo_dir().join("example"), &[]);
+    (buildpack, slug)
+}
+
+fn assert_failed(ran: &Ran, cause_start: &str, passwords: &[&str]) {
+    assert_eq!(ran.code, Some(1), "{}", ran.all());
+    let last = ran.stdout.lines().last().unwrap_or("");
+    assert!(
+        last.starts_with(&format!("FAILED: {cause_start}")),
+        "{last}"
+    );
+    assert_no_secret("doctor output", &ran.all(), passwords);
+}
+
+fn doctor_succeeds(rt: &Runtime) {
+    let redis = Redis::start_in(rt);
+    let password = format!("{SECRET_MARKER} doctor,&=");
+    redis.add_user("webapp", &password);
+    let (_bp, slug) = setup();
+    let url = format!(
+        "redis://webapp:{}@127.0.0.1:{}/4",
+        url_encode(&password),
+        redis.port
+    );
+    let ran = doctor(rt, &slug, &[("REDIS_URL", &url)], None);
+    assert_eq!(ran.code, Some(0), "{}", ran.all());
+    assert_eq!(ran.stderr, "");
+    assert_no_secret("doctor output", &ran.all(), &[&password]);
+    // It cleaned up after itself: no test session left behind.
+    assert!(redis.keys(4).is_empty(), "{:?}", redis.keys(4));
+    if !rt.is_trixie() {
+        insta::assert_snapshot!("doctor_ok", mask(&ran.stdout, &[redis.port], &[]));
+    }
+}
+
+fn doctor_without_url(rt: &Runtime) {
+    let (_bp, slug) = setup();
+    let ran = doctor(rt, &slug, &[], None);
+    assert_failed(&ran, "no usable Redis URL", &[]);
+    if !rt.is_trixie() {
+        insta::assert_snapshot!("doctor_no_url", ran.stdout);
+    }
+}
+
+fn doctor_connection_refused(rt: &Runtime) {
+    let (_bp, slug) = setup();
+    let port = free_port();
+    let password = format!("{SECRET_MARKER}refused");
+    let url = format!("redis://:{password}@127.0.0.1:{port}");
+    let ran = doctor(rt, &slug, &[("REDIS_URL", &url)], None);
+    assert_failed(&ran, "connection refused by 127.0.0.1:", &[&password]);
+    if !rt.is_trixie() {
+        insta::assert_snapshot!("doctor_refused", mask(&ran.stdout, &[port], &[]));
+    }
+}
+
+fn doctor_authentication_failed(rt: &Runtime) {
+    let redis = Redis::start_in(rt);
+    redis.require_password(&format!("{SECRET_MARKER}right"));
+    let (_bp, slug) = setup();
+    let wrong = format!("{SECRET_MARKER}wrong");
+    let url = format!("redis://:{wrong}@127.0.0.1:{}", redis.port);
+    let ran = doctor(rt, &slug, &[("REDIS_URL", &url)], None);
+    assert_failed(&ran, "authentication failed at 127.0.0.1:", &[&wrong]);
+}
+
+/// A server that accepts connections and never answers.
+fn doctor_timeout(rt: &Runtime) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (_bp, slug) = setup();
+    let url = format!("redis://127.0.0.1:{port}");
+    let vars = [
+        ("REDIS_URL", url.as_str()),
+        ("PHP_REDIS_SESSIONS_READ_TIMEOUT", "1"),
+        ("PHP_REDIS_SESSIONS_TIMEOUT", "1"),
+    ];
+    let ran = doctor(rt, &slug, &vars, None);
+    assert_failed(&ran, "timeout talking to 127.0.0.1:", &[]);
+    drop(listener);
+}
+
+/// PHP without phpredis (played by `php -n`, which loads no extension ini).
+fn doctor_extension_missing(rt: &Runtime) {
+    let redis = Redis::start_in(rt);
+    let (_bp, slug) = setup();
+    let wrapper = slug.path().join("php-without-extensions");
+    std::fs::create_dir(&wrapper).unwrap();
+    let php = if rt.is_trixie() {
+        "/usr/bin/php".to_string()
+    } else {
+        which_php()
+    };
+    std::fs::write(
+        wrapper.join("php"),
+        format!("#!/bin/sh\nexec {php} -n \"$@\"\n"),
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        wrapper.join("php"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let url = format!("redis://127.0.0.1:{}", redis.port);
+    let ran = doctor(
+        rt,
+        &slug,
+        &[("REDIS_URL", &url)],
+        Some(wrapper.to_str().unwrap()),
+    );
+    assert_failed(&ran, "PHP does not load ext-redis", &[]);
+}
+
+fn which_php() -> String {
+    let out = std::process::Command::new("sh")
+        .args(["-c", "command -v php"])
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+macro_rules! in_both_runtimes {
+    ($($name:ident),* $(,)?) => {
+        mod host {
+            $(#[test] fn $name() { super::$name(&super::Runtime::host()) })*
+        }
+        mod phpredis6 {
+            $(#[test] fn $name() { super::$name(&super::Runtime::trixie()) })*
+        }
+    };
+}
+
+in_both_runtimes!(
+    doctor_succeeds,
+    doctor_without_url,
+    doctor_connection_refused,
+    doctor_authentication_failed,
+    doctor_timeout,
+    doctor_extension_missing,
+);
+
+/// TLS verification with a CA that did not sign the server's certificate (phpredis 6).
+#[test]
+fn doctor_tls_verification_failed() {
+    let rt = Runtime::trixie();
+    let tls = TlsFiles::create();
+    let redis = Redis::start_with(RedisOptions {
+        runtime: rt.clone(),
+        bind: "127.0.0.1",
+        tls: Some(&tls),
+        cluster: false,
+    });
+    let password = format!("{SECRET_MARKER}tls-doctor");
+    redis.require_password(&password);
+    let (_bp, slug) = setup();
+    std::fs::copy(tls.wrong_ca(), slug.path().join("wrong-ca.pem")).unwrap();
+    let url = format!("rediss://:{password}@127.0.0.1:{}", redis.tls_port);
+    let ca = slug.path().join("wrong-ca.pem");
+    let vars = [
+        ("REDIS_URL", url.as_str()),
+        ("PHP_REDIS_SESSIONS_TLS_CA_FILE", ca.to_str().unwrap()),
+    ];
+    let ran = doctor(&rt, &slug, &vars, None);
+    assert_failed(&ran, "TLS verification failed at 127.0.0.1:", &[&password]);
+
+    // And with the right CA, the same server passes.
+    std::fs::copy(tls.cert(), slug.path().join("right-ca.pem")).unwrap();
+    let ca = slug.path().join("right-ca.pem");
+    let vars = [
+        ("REDIS_URL", url.as_str()),
+        ("PHP_REDIS_SESSIONS_TLS_CA_FILE", ca.to_str().unwrap()),
+    ];
+    let ran = doctor(&rt, &slug, &vars, None);
+    assert_eq!(ran.code, Some(0), "{}", ran.all());
+    insta::assert_snapshot!(
+        "doctor_tls_ok",
+        mask(
+            &ran.stdout,
+            &[redis.tls_port],
+            &[slug.path().to_str().unwrap()]
+        )
+    );
+}
