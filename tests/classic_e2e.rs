@@ -2,6 +2,7 @@
 //! app, the slug moved away from where it was built, `.profile.d` sourced by bash as a dyno
 //! does, and a real PHP with phpredis against a real redis-server.
 
+#[macro_use]
 mod support;
 
 use std::path::Path;
@@ -422,22 +423,9 @@ fn concurrent_visits(rt: &Runtime, vars: &[(&str, &str)], concurrency: usize) ->
     let buildpack = Buildpack::assemble();
     let slug = build(&buildpack, &example_app(), &[]);
     let server = WebServer::start(rt, slug.path(), vars, "public", 4);
-    let (status, cookie, body) = server.get("/", None);
-    assert_eq!(status, 200, "{body}{}", server.stderr());
-    let cookie = cookie.expect("no session cookie");
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..concurrency)
-            .map(|_| scope.spawn(|| server.get("/?hold_ms=30", Some(&cookie))))
-            .collect();
-        for handle in handles {
-            let (status, _, body) = handle.join().unwrap();
-            assert_eq!(status, 200, "{body}");
-        }
-    });
-    let (_, _, body) = server.get("/", Some(&cookie));
-    let value: serde_json::Value = serde_json::from_str(body.trim()).unwrap();
-    assert_eq!(value["save_handler"], "redis");
-    (value["visits"].as_u64().unwrap() - 1, server.stderr())
+    let last = server.concurrent_visits(concurrency);
+    assert_eq!(last["save_handler"], "redis");
+    (last["visits"].as_u64().unwrap() - 1, server.stderr())
 }
 
 /// Boot writes nothing: not into the slug, not into /tmp. Every value reaches PHP through
@@ -515,19 +503,6 @@ fn written_files_have_sensible_modes() {
         );
         assert_eq!(m & 0o022, 0, "{} is writable by others", path.display());
     }
-}
-
-/// Each boot test runs twice: on the host's PHP 8.2 with phpredis 5.3.7 and Redis 7, and
-/// in the Debian 13 runtime with PHP 8.4, phpredis 6 and Redis 8.
-macro_rules! in_both_runtimes {
-    ($($name:ident),* $(,)?) => {
-        mod host {
-            $(#[test] fn $name() { super::$name(&super::Runtime::host()) })*
-        }
-        mod phpredis6 {
-            $(#[test] fn $name() { super::$name(&super::Runtime::trixie()) })*
-        }
-    };
 }
 
 in_both_runtimes!(

@@ -2,6 +2,7 @@
 //! each failure named for what it is. Timings, versions and ports vary from run to run, so
 //! the snapshots show placeholders for them.
 
+#[macro_use]
 mod support;
 
 use std::net::TcpListener;
@@ -181,17 +182,6 @@ fn which_php() -> String {
         .output()
         .unwrap();
     String::from_utf8(out.stdout).unwrap().trim().to_string()
-}
-
-macro_rules! in_both_runtimes {
-    ($($name:ident),* $(,)?) => {
-        mod host {
-            $(#[test] fn $name() { super::$name(&super::Runtime::host()) })*
-        }
-        mod phpredis6 {
-            $(#[test] fn $name() { super::$name(&super::Runtime::trixie()) })*
-        }
-    };
 }
 
 in_both_runtimes!(

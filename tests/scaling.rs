@@ -2,6 +2,7 @@
 //! handler's server list, with locking) and a real Redis Cluster of three masters (the
 //! `rediscluster` handler), each through a booted dyno and real PHP.
 
+#[macro_use]
 mod support;
 
 use std::ffi::OsStr;
@@ -110,19 +111,7 @@ fn sharding_loses_no_write_under_concurrency(rt: &Runtime) {
     let buildpack = Buildpack::assemble();
     let slug = build(&buildpack, &repo_dir().join("example"), &[]);
     let server = WebServer::start(rt, slug.path(), &[("REDIS_URL", &url)], "public", 4);
-    let (status, cookie, body) = server.get("/", None);
-    assert_eq!(status, 200, "{body}");
-    let cookie = cookie.unwrap();
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..24)
-            .map(|_| scope.spawn(|| server.get("/?hold_ms=30", Some(&cookie))))
-            .collect();
-        for handle in handles {
-            assert_eq!(handle.join().unwrap().0, 200);
-        }
-    });
-    let (_, _, body) = server.get("/", Some(&cookie));
-    let value: serde_json::Value = serde_json::from_str(body.trim()).unwrap();
+    let value = server.concurrent_visits(24);
     assert_eq!(value["visits"], 26, "writes were lost");
     let holders = servers.iter().filter(|s| !s.keys(0).is_empty()).count();
     assert_eq!(holders, 1, "one session lives on exactly one server");
@@ -261,17 +250,6 @@ fn cluster_with_every_master_as_a_seed(rt: &Runtime) {
         .collect::<Vec<_>>()
         .join(",");
     assert_cluster_sessions(rt, &cluster, &url, &password, "seeds");
-}
-
-macro_rules! in_both_runtimes {
-    ($($name:ident),* $(,)?) => {
-        mod host {
-            $(#[test] fn $name() { super::$name(&super::Runtime::host()) })*
-        }
-        mod phpredis6 {
-            $(#[test] fn $name() { super::$name(&super::Runtime::trixie()) })*
-        }
-    };
 }
 
 in_both_runtimes!(

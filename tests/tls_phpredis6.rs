@@ -178,19 +178,7 @@ fn tls_concurrent_requests_lose_no_write() {
         "public",
         4,
     );
-    let (status, cookie, body) = server.get("/", None);
-    assert_eq!(status, 200, "{body}");
-    let cookie = cookie.expect("no session cookie");
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..24)
-            .map(|_| scope.spawn(|| server.get("/?hold_ms=30", Some(&cookie))))
-            .collect();
-        for handle in handles {
-            assert_eq!(handle.join().unwrap().0, 200);
-        }
-    });
-    let (_, _, body) = server.get("/", Some(&cookie));
-    let value: serde_json::Value = serde_json::from_str(body.trim()).unwrap();
+    let value = server.concurrent_visits(24);
     assert_eq!(value["visits"], 26, "writes were lost");
     assert_no_secret("web server log", &server.stderr(), &[&password]);
 }

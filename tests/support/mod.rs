@@ -44,18 +44,26 @@ pub fn url_encode_bytes(value: &[u8]) -> String {
         .collect()
 }
 
+/// What secret `text` shows, if any: the marker, or a raw or percent-encoded password.
+fn shown_password(text: &str, passwords: &[&str]) -> Option<&'static str> {
+    if text.contains(SECRET_MARKER) {
+        return Some("a test password");
+    }
+    passwords.iter().find_map(|password| {
+        if text.contains(password) {
+            Some("a password")
+        } else if text.contains(&url_encode(password)) {
+            Some("an encoded password")
+        } else {
+            None
+        }
+    })
+}
+
 /// Fails if `text` shows a secret: the marker, a raw or encoded password, or an auth query.
 pub fn assert_no_secret(what: &str, text: &str, passwords: &[&str]) {
-    assert!(
-        !text.contains(SECRET_MARKER),
-        "{what} shows a test password"
-    );
-    for password in passwords {
-        assert!(!text.contains(password), "{what} shows a password");
-        assert!(
-            !text.contains(&url_encode(password)),
-            "{what} shows an encoded password"
-        );
+    if let Some(secret) = shown_password(text, passwords) {
+        panic!("{what} shows {secret}");
     }
     assert!(!text.contains("auth="), "{what} shows a save path");
     assert!(!text.contains("auth[]="), "{what} shows a save path");
@@ -67,17 +75,8 @@ pub fn assert_tree_has_no_secret(dir: &Path, passwords: &[&str]) {
     for entry in walk(dir) {
         if entry.is_file() {
             let text = String::from_utf8_lossy(&std::fs::read(&entry).unwrap()).into_owned();
-            let what = entry.display().to_string();
-            assert!(
-                !text.contains(SECRET_MARKER),
-                "{what} holds a test password"
-            );
-            for password in passwords {
-                assert!(!text.contains(password), "{what} holds a password");
-                assert!(
-                    !text.contains(&url_encode(password)),
-                    "{what} holds an encoded password"
-                );
+            if let Some(secret) = shown_password(&text, passwords) {
+                panic!("{} holds {secret}", entry.display());
             }
         }
     }
@@ -97,6 +96,21 @@ pub fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     out.sort();
     out
+}
+
+/// Declares each named test function (taking `&Runtime`) twice: `host::NAME` on the
+/// host's PHP 8.2 with phpredis 5.3.7 and Redis 7, and `phpredis6::NAME` in the Debian 13
+/// runtime with PHP 8.4, phpredis 6 and Redis 8.
+#[allow(unused_macros)]
+macro_rules! in_both_runtimes {
+    ($($name:ident),* $(,)?) => {
+        mod host {
+            $(#[test] fn $name() { super::$name(&super::Runtime::host()) })*
+        }
+        mod phpredis6 {
+            $(#[test] fn $name() { super::$name(&super::Runtime::trixie()) })*
+        }
+    };
 }
 
 /// A loopback port nobody listens on right now.
@@ -852,6 +866,25 @@ impl WebServer {
 
     pub fn stderr(&self) -> String {
         std::fs::read_to_string(&self.stderr_path).unwrap_or_default()
+    }
+
+    /// Opens a session, sends `concurrency` requests on it at once, each holding the
+    /// session for 30 ms while it adds a visit; returns what a last request then sees.
+    pub fn concurrent_visits(&self, concurrency: usize) -> serde_json::Value {
+        let (status, cookie, body) = self.get("/", None);
+        assert_eq!(status, 200, "{body}{}", self.stderr());
+        let cookie = cookie.expect("no session cookie");
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..concurrency)
+                .map(|_| scope.spawn(|| self.get("/?hold_ms=30", Some(&cookie))))
+                .collect();
+            for handle in handles {
+                let (status, _, body) = handle.join().unwrap();
+                assert_eq!(status, 200, "{body}");
+            }
+        });
+        let (_, _, body) = self.get("/", Some(&cookie));
+        serde_json::from_str(body.trim()).unwrap()
     }
 }
 
