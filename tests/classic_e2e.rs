@@ -136,7 +136,7 @@ fn ipv6_loopback() {
 fn assert_file_sessions(vars: &[(&str, &str)], expected_line_start: &str, passwords: &[&str]) {
     let buildpack = Buildpack::assemble();
     let slug = build(&buildpack, &example_app(), &[]);
-    let id = format!("files{}", std::process::id());
+    let id = unique_session_id("files");
     let (first, ran) = php_session(slug.path(), vars, &id);
     let (second, _) = php_session(slug.path(), vars, &id);
     assert_eq!(first.save_handler, "files");

@@ -94,6 +94,14 @@ pub fn walk(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// A session id no other test of this run uses: file sessions share one directory, and
+/// tests run in parallel.
+pub fn unique_session_id(prefix: &str) -> String {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    format!("{prefix}{}x{n}", std::process::id())
+}
+
 /// A loopback port nobody listens on right now.
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
