@@ -15,7 +15,7 @@ cargo fmt --check
 echo "==> cargo clippy"
 cargo clippy --quiet --all-targets -- -D warnings
 echo "==> shellcheck"
-shellcheck -x bin/detect bin/compile bin/release lib/find-helper.sh files/profile.sh scripts/*.sh .ci/run
+shellcheck -x bin/detect bin/compile bin/release bin/build lib/find-helper.sh files/profile.sh scripts/*.sh .ci/run
 
 echo "==> cargo test"
 status=0

@@ -2,6 +2,8 @@
 //! a free loopback port, a Redis client speaking RESP, PHP run through the dyno's boot.
 #![allow(dead_code)]
 
+pub mod lifecycle;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::os::unix::process::CommandExt;
