@@ -2,6 +2,7 @@
 //! a free loopback port, a Redis client speaking RESP, PHP run through the dyno's boot.
 #![allow(dead_code)]
 
+pub mod http;
 pub mod lifecycle;
 
 use std::io::{BufRead, BufReader, Read, Write};
