@@ -42,16 +42,14 @@ fn git_clone(checksum: Option<&str>, sources: bool) -> tempfile::TempDir {
     let repo = repo_dir();
     copy_dir(&repo.join("bin"), &dir.path().join("bin"));
     std::fs::create_dir_all(dir.path().join("lib/checksums")).unwrap();
-    std::fs::copy(
-        repo.join("lib/find-helper.sh"),
-        dir.path().join("lib/find-helper.sh"),
-    )
-    .unwrap();
-    std::fs::copy(
-        repo.join("buildpack.toml"),
-        dir.path().join("buildpack.toml"),
-    )
-    .unwrap();
+    copy_file(
+        &repo.join("lib/find-helper.sh"),
+        &dir.path().join("lib/find-helper.sh"),
+    );
+    copy_file(
+        &repo.join("buildpack.toml"),
+        &dir.path().join("buildpack.toml"),
+    );
     if let Some(checksum) = checksum {
         std::fs::write(
             dir.path().join(format!(
@@ -64,7 +62,7 @@ fn git_clone(checksum: Option<&str>, sources: bool) -> tempfile::TempDir {
     }
     if sources {
         for name in ["Cargo.toml", "Cargo.lock"] {
-            std::fs::copy(repo.join(name), dir.path().join(name)).unwrap();
+            copy_file(&repo.join(name), &dir.path().join(name));
         }
         for name in ["src", "files"] {
             copy_dir(&repo.join(name), &dir.path().join(name));
