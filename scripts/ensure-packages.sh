@@ -9,6 +9,7 @@ ensure_packages() {
   command -v redis-cli >/dev/null || missing+=(redis-tools)
   command -v shellcheck >/dev/null || missing+=(shellcheck)
   command -v curl >/dev/null || missing+=(curl)
+  command -v readelf >/dev/null || missing+=(binutils)
   if [ "${#missing[@]}" -gt 0 ]; then
     echo "==> Installing Debian packages: ${missing[*]}"
     local sudo=()

@@ -18,7 +18,11 @@ cargo fmt --check
 echo "==> cargo clippy"
 cargo clippy --quiet --all-targets -- -D warnings
 echo "==> shellcheck"
-shellcheck -x bin/detect bin/compile bin/release lib/find-helper.sh files/profile.sh scripts/*.sh .ci/run
+shellcheck -x bin/detect bin/compile bin/release bin/build lib/find-helper.sh files/profile.sh scripts/*.sh .ci/run
+# The pack + Docker test cannot run here: lint and type-check it so that it does not rot.
+echo "==> pack-tests (lint only: pack and Docker are not available)"
+cargo fmt --manifest-path pack-tests/Cargo.toml --check
+cargo clippy --quiet --manifest-path pack-tests/Cargo.toml --all-targets --target-dir target/pack-tests -- -D warnings
 
 echo "==> cargo test"
 status=0

@@ -51,7 +51,8 @@ pub fn run_shell() -> i32 {
     0
 }
 
-fn print_notices(plan: &BootPlan) {
+/// The plan's notices on stderr, one line each; a closed stderr is ignored.
+pub fn print_notices(plan: &BootPlan) {
     let mut stderr = std::io::stderr().lock();
     for notice in &plan.notices {
         let _ = writeln!(stderr, "{}", messages::boot_notice(notice));

@@ -100,7 +100,7 @@ pub fn compile(build_dir: &Path, env_dir: &Path, out: &mut impl Write) -> std::i
 }
 
 /// `COMPOSER` must name a file in the app's root, as the PHP buildpack expects.
-fn is_plain_file_name(name: &str) -> bool {
+pub fn is_plain_file_name(name: &str) -> bool {
     !name.contains('/') && name != "." && name != ".."
 }
 

@@ -15,6 +15,9 @@ pub const INI_NAME: &str = "php-redis-sessions.ini";
 /// Classic: everything lives in this directory of the slug (`/app/.php-redis-sessions`).
 pub const CLASSIC_ROOT: &str = ".php-redis-sessions";
 pub const CLASSIC_HELPER_DIR: &str = "bin";
+/// CNB: the helper is the layer's exec.d program, which the launcher runs before every
+/// process; the session ini is in the layer's `conf.d/`, found from the helper's location.
+pub const CNB_HELPER_DIR: &str = "exec.d";
 /// Sourced by bash before every dyno process. Numbered after the PHP buildpack's own
 /// `100-php.sh` and `110-...` scripts.
 pub const PROFILE_SCRIPT: &str = include_str!("../files/profile.sh");
@@ -42,6 +45,21 @@ pub fn install_helper_tree(root: &Path, helper_dir: &str) -> io::Result<()> {
 pub fn install_classic(build_dir: &Path) -> io::Result<()> {
     install_helper_tree(&build_dir.join(CLASSIC_ROOT), CLASSIC_HELPER_DIR)?;
     write_file(&build_dir.join(PROFILE_SCRIPT_PATH), PROFILE_SCRIPT, 0o644)
+}
+
+/// Installs a CNB layer's files in `layer_dir`: `exec.d/php-redis-sessions`,
+/// `conf.d/php-redis-sessions.ini`, and `bin/php-redis-sessions`, a link to the exec.d
+/// program that the launcher's PATH (which takes every launch layer's `bin/`) makes the
+/// doctor command.
+pub fn install_cnb_layer(layer_dir: &Path) -> io::Result<()> {
+    install_helper_tree(layer_dir, CNB_HELPER_DIR)?;
+    let bin = layer_dir.join("bin");
+    fs::create_dir_all(&bin)?;
+    let link = bin.join(HELPER_NAME);
+    if fs::symlink_metadata(&link).is_ok() {
+        fs::remove_file(&link)?;
+    }
+    std::os::unix::fs::symlink(Path::new("..").join(CNB_HELPER_DIR).join(HELPER_NAME), link)
 }
 
 pub fn write_file(path: &Path, contents: &str, mode: u32) -> io::Result<()> {

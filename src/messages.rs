@@ -188,6 +188,9 @@ pub fn url_error(error: &UrlError) -> String {
     }
 }
 
+/// The Cloud Native Buildpack's build log and exec.d lines (in `messages/cnb.rs`).
+pub mod cnb;
+
 /// Heroku classic build log: `-----> ` headers, details indented by 7 spaces.
 pub mod classic {
     pub fn header(text: &str) -> String {

@@ -107,6 +107,11 @@ pub fn run_probe(php: &Path, timeout: Duration) -> PhpCheck {
 mod tests {
     use super::*;
 
+    /// The tests that write a script and run it take turns: while one holds the script open
+    /// for writing, a child forked by the other inherits that descriptor until it execs, and
+    /// running the script then fails with ETXTBSY ("Text file busy").
+    static SCRIPTS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
     #[test]
     fn interprets_the_probe() {
         assert_eq!(
@@ -159,6 +164,7 @@ mod tests {
 
     #[test]
     fn a_php_that_hangs_times_out() {
+        let _turn = SCRIPTS.lock().unwrap_or_else(|e| e.into_inner());
         let dir = tempfile::tempdir().unwrap();
         let php = dir.path().join("php");
         std::fs::write(&php, "#!/bin/sh\nexec sleep 30\n").unwrap();
@@ -174,6 +180,7 @@ mod tests {
 
     #[test]
     fn a_php_that_fails_is_reported() {
+        let _turn = SCRIPTS.lock().unwrap_or_else(|e| e.into_inner());
         let dir = tempfile::tempdir().unwrap();
         let php = dir.path().join("php");
         std::fs::write(&php, "#!/bin/sh\necho broken >&2\nexit 3\n").unwrap();

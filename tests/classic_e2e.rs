@@ -12,17 +12,6 @@ fn example_app() -> std::path::PathBuf {
     repo_dir().join("example")
 }
 
-/// A session id no other test (nor an earlier run, in the cached runtime) has used.
-fn unique_id(prefix: &str) -> String {
-    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    format!("{prefix}{}x{n}x{nanos}", std::process::id())
-}
-
 fn session_key(id: &str) -> String {
     format!("PHPREDIS_SESSION:{id}")
 }
@@ -31,7 +20,7 @@ fn session_key(id: &str) -> String {
 fn assert_sessions_in_redis(rt: &Runtime, redis: &Redis, url: &str, db: u32, passwords: &[&str]) {
     let buildpack = Buildpack::assemble();
     let slug = build(&buildpack, &example_app(), &[]);
-    let id = unique_id("test");
+    let id = unique_session_id("test");
     let vars = [("REDIS_URL", url)];
 
     let (first, ran1) = php_session(rt, slug.path(), &vars, &id);
@@ -157,7 +146,7 @@ fn assert_file_sessions(
 ) {
     let buildpack = Buildpack::assemble();
     let slug = build(&buildpack, &example_app(), &[]);
-    let id = unique_id("files");
+    let id = unique_session_id("files");
     let (first, ran) = php_session(rt, slug.path(), vars, &id);
     let (second, _) = php_session(rt, slug.path(), vars, &id);
     assert_eq!(first.save_handler, "files");

@@ -328,12 +328,7 @@ fn which(program: &str) -> String {
 fn fake_php(app: &Path, body: &str) {
     let bin = app.join(".heroku/php/bin");
     fs::create_dir_all(&bin).unwrap();
-    fs::write(bin.join("php"), format!("#!/bin/sh\n{body}\n")).unwrap();
-    fs::set_permissions(
-        bin.join("php"),
-        std::os::unix::fs::PermissionsExt::from_mode(0o755),
-    )
-    .unwrap();
+    write_executable(&bin.join("php"), &format!("#!/bin/sh\n{body}\n"));
 }
 
 /// Malformed REDIS_URL values, each handed to the boot helper as a dyno would.

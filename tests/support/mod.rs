@@ -2,6 +2,9 @@
 //! a free loopback port, a Redis client speaking RESP, PHP run through the dyno's boot.
 #![allow(dead_code)]
 
+pub mod http;
+pub mod lifecycle;
+
 use std::ffi::OsStr;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -111,6 +114,18 @@ macro_rules! in_both_runtimes {
             $(#[test] fn $name() { super::$name(&super::Runtime::trixie()) })*
         }
     };
+}
+
+/// A session id no other test uses, in this run or an earlier one: file sessions share
+/// one directory (kept between runs in the cached runtime), and tests run in parallel.
+pub fn unique_session_id(prefix: &str) -> String {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!("{prefix}{}x{n}x{nanos}", std::process::id())
 }
 
 /// A loopback port nobody listens on right now.
@@ -272,21 +287,18 @@ impl Buildpack {
         let repo = repo_dir();
         copy_dir(&repo.join("bin"), &dir.path().join("bin"));
         std::fs::create_dir_all(dir.path().join("lib")).unwrap();
-        std::fs::copy(
-            repo.join("lib/find-helper.sh"),
-            dir.path().join("lib/find-helper.sh"),
-        )
-        .unwrap();
-        std::fs::copy(
-            env!("CARGO_BIN_EXE_php-redis-sessions"),
-            dir.path().join("lib/php-redis-sessions"),
-        )
-        .unwrap();
-        std::fs::copy(
-            repo.join("buildpack.toml"),
-            dir.path().join("buildpack.toml"),
-        )
-        .unwrap();
+        copy_file(
+            &repo.join("lib/find-helper.sh"),
+            &dir.path().join("lib/find-helper.sh"),
+        );
+        copy_file(
+            Path::new(env!("CARGO_BIN_EXE_php-redis-sessions")),
+            &dir.path().join("lib/php-redis-sessions"),
+        );
+        copy_file(
+            &repo.join("buildpack.toml"),
+            &dir.path().join("buildpack.toml"),
+        );
         Buildpack { dir }
     }
 
@@ -295,17 +307,49 @@ impl Buildpack {
     }
 }
 
+/// Copies the contents of `from` into `to` (created if need be), modes included.
+///
+/// With cp(1), in a child process, as [`copy_file`] does: a file that this (threaded) test
+/// process held open for writing would be inherited by every child that another test
+/// forks meanwhile, until that child execs, and running the copy then fails with ETXTBSY
+/// ("Text file busy"). Copies of executables must never be open for writing here.
 pub fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
+    cp(&[&from.join("."), to]);
+}
+
+/// Copies one file, mode included; see [`copy_dir`] for why with cp(1).
+pub fn copy_file(from: &Path, to: &Path) {
+    cp(&[from, to]);
+}
+
+/// Writes an executable file (mode 755) from a child process, for the reason given at
+/// [`copy_dir`].
+pub fn write_executable(path: &Path, contents: &str) {
+    let mut child = Command::new("sh")
+        .args(["-c", "cat > \"$1\" && chmod 755 \"$1\"", "sh"])
+        .arg(path)
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(contents.as_bytes())
+        .unwrap();
+    assert!(child.wait().unwrap().success(), "writing {path:?} failed");
+}
+
+fn cp(paths: &[&Path]) {
+    let status = Command::new("cp")
+        .arg("-R")
+        .arg("--")
+        .args(paths)
+        .stdin(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success(), "cp {paths:?} failed");
 }
 
 /// Output of a command as text, both streams.
