@@ -81,7 +81,10 @@ pub fn compile(build_dir: &Path, env_dir: &Path, out: &mut impl Write) -> std::i
     };
     writeln!(out, "{}", classic::detail(&messages::found(&found, &names)))?;
 
-    let (details, php_warnings) = messages::php_check(&php_check::check_classic(build_dir));
+    let (details, php_warnings) = messages::php_check(
+        &php_check::check_classic(build_dir),
+        messages::PhpPlace::Classic,
+    );
     for line in &details {
         writeln!(out, "{}", classic::detail(line))?;
     }

@@ -130,8 +130,18 @@ fn build_layer(
         Ok(None) => return Err((CnbError::NotRequired, names)),
         Err(error) => return Err((CnbError::App(error), names)),
     };
+    let path = match env("PATH") {
+        EnvValue::Text(path) => path,
+        EnvValue::Unset | EnvValue::NotUnicode => String::new(),
+    };
+    let (checked, php_warnings) = messages::php_check(
+        &crate::php_check::check_on_path(&path),
+        messages::PhpPlace::Cnb,
+    );
+    warnings.extend(php_warnings);
     write_layer(&layers_dir).map_err(|e| (CnbError::Layer(e), names.clone()))?;
     let mut lines = vec![messages::found(&found, &names)];
+    lines.extend(checked);
     lines.extend(log::installed(LAYER_NAME));
     Ok(lines)
 }

@@ -233,15 +233,31 @@ pub fn install_failed(error: &std::io::Error) -> String {
     )
 }
 
+/// Where the PHP buildpack's PHP is looked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PhpPlace {
+    /// `.heroku/php/bin/php` in the classic build directory.
+    Classic,
+    /// `php` on the CNB build's PATH, from heroku/php's layers.
+    Cnb,
+}
+
 /// What the check of the PHP buildpack's PHP found: detail lines and warning lines.
-pub fn php_check(check: &PhpCheck) -> (Vec<String>, Vec<String>) {
-    const PHP: &str = ".heroku/php/bin/php";
+pub fn php_check(check: &PhpCheck, place: PhpPlace) -> (Vec<String>, Vec<String>) {
+    let php = match place {
+        PhpPlace::Classic => ".heroku/php/bin/php",
+        PhpPlace::Cnb => "`php` (from heroku/php)",
+    };
     match check {
         PhpCheck::Skipped => (
-            vec![
-                "Skipped the ext-redis check: no PHP in .heroku/php yet (on Heroku, heroku/php runs before this buildpack)"
+            vec![match place {
+                PhpPlace::Classic => "Skipped the ext-redis check: no PHP in .heroku/php yet \
+                    (on Heroku, heroku/php runs before this buildpack)"
                     .to_string(),
-            ],
+                PhpPlace::Cnb => "Skipped the ext-redis check: no `php` on the build's PATH \
+                    (heroku/php, before this buildpack, provides it)"
+                    .to_string(),
+            }],
             vec![],
         ),
         PhpCheck::Loaded { version } if check.tls_sessions_unsupported() => (
@@ -252,11 +268,14 @@ pub fn php_check(check: &PhpCheck) -> (Vec<String>, Vec<String>) {
                  use the heroku-24 stack or PHP 8.3 or newer, and require \"ext-redis\": \"^6\" in composer.json"
             )],
         ),
-        PhpCheck::Loaded { version } => (vec![format!("The PHP buildpack's PHP loads phpredis {version}")], vec![]),
+        PhpCheck::Loaded { version } => (
+            vec![format!("The PHP buildpack's PHP loads phpredis {version}")],
+            vec![],
+        ),
         PhpCheck::NotLoaded => (
             vec![],
             vec![format!(
-                "{PHP} does not load ext-redis, so PHP sessions would fail once a Redis URL is set; \
+                "{php} does not load ext-redis, so PHP sessions would fail once a Redis URL is set; \
                  add heroku/php before this buildpack (heroku buildpacks) and require \"ext-redis\": \"*\" in composer.json"
             )],
         ),
@@ -271,7 +290,7 @@ pub fn php_check(check: &PhpCheck) -> (Vec<String>, Vec<String>) {
             (
                 vec![],
                 vec![format!(
-                    "could not ask {PHP} whether it loads ext-redis ({why}); the build goes on, \
+                    "could not ask {php} whether it loads ext-redis ({why}); the build goes on, \
                      check with `heroku run php -m` that redis is listed"
                 )],
             )
@@ -691,10 +710,16 @@ mod tests {
         ];
         let mut lines = vec![];
         for check in &checks {
-            let (details, warnings) = php_check(check);
+            let (details, warnings) = php_check(check, PhpPlace::Classic);
             lines.push(format!("{check:?}:"));
             lines.extend(details.iter().map(|l| classic::detail(l)));
             lines.extend(warnings.iter().map(|l| classic::warning(l)));
+        }
+        for check in [&checks[0], &checks[3]] {
+            let (details, warnings) = php_check(check, PhpPlace::Cnb);
+            lines.push(format!("CNB {check:?}:"));
+            lines.extend(details.iter().map(|l| cnb::step(l)));
+            lines.extend(warnings.iter().map(|l| cnb::warning(l)));
         }
         insta::assert_snapshot!(lines.join("\n"));
     }

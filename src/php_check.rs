@@ -70,6 +70,23 @@ pub fn check_classic(build_dir: &Path) -> PhpCheck {
     run_probe(&php, TIMEOUT)
 }
 
+/// Runs the probe with the first `php` in `path` (a PATH value), if there is one: on CNB,
+/// heroku/php's layers put its PHP there for the buildpacks after it.
+pub fn check_on_path(path: &str) -> PhpCheck {
+    let found = std::env::split_paths(path)
+        .map(|dir| dir.join("php"))
+        .find(|php| {
+            php.metadata().is_ok_and(|m| {
+                m.is_file()
+                    && std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o111 != 0
+            })
+        });
+    match found {
+        Some(php) => run_probe(&php, TIMEOUT),
+        None => PhpCheck::Skipped,
+    }
+}
+
 pub fn run_probe(php: &Path, timeout: Duration) -> PhpCheck {
     let child = Command::new(php)
         .args(["-r", PROBE])
