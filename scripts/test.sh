@@ -33,4 +33,6 @@ if grep -q 'Sekr1t' "$log"; then
   echo "FAILED: a test password appeared in the test output" >&2
   exit 1
 fi
+# One closing line for all the test binaries together.
+awk '/^test result:/ { passed += $4; failed += $6 } END { printf "%d passed, %d failed\n", passed, failed }' "$log"
 exit "$status"
