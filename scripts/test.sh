@@ -14,6 +14,9 @@ echo "==> cargo fmt --check"
 cargo fmt --check
 echo "==> cargo clippy"
 cargo clippy --quiet --all-targets -- -D warnings
+echo "==> benchmarks/: cargo fmt --check and clippy (linted here, run only by scripts/bench.sh)"
+cargo fmt --check --manifest-path benchmarks/Cargo.toml
+cargo clippy --quiet --all-targets --manifest-path benchmarks/Cargo.toml --target-dir target/bench -- -D warnings
 echo "==> shellcheck"
 shellcheck -x bin/detect bin/compile bin/release lib/find-helper.sh files/profile.sh scripts/*.sh .ci/run
 
