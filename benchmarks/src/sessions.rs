@@ -193,8 +193,9 @@ pub fn run(args: &Args) -> Result<(), String> {
         .map(|&(setup, network)| RowResult {
             setup,
             network,
-            skipped: (network.is_tls() && ports.tls.is_none())
-                .then(|| "TLS not run (needs phpredis 6 and --tls)".to_string()),
+            skipped: (network.is_tls() && ports.tls.is_none()).then(|| {
+                "--tls not given (phpredis 5.3 ignores TLS options in the save path)".to_string()
+            }),
             rounds: vec![],
             lost: vec![],
             server_warnings: vec![],
