@@ -23,7 +23,7 @@ from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
 RAW_FILES = ["machine.env", "size.env", "boot.json", "build.json", "sessions.json",
-             "execd-missing.txt"]
+             "noise.json", "execd-missing.txt"]
 NETWORKS = ["TCP", "TCP + 1 ms", "TLS", "TLS + 1 ms"]
 SETUPS = ["hand-written", "buildpack", "buildpack, locking off"]
 COLORS = {
@@ -103,6 +103,7 @@ def main():
     build = [timing_stats(r) for r in json.loads((data / "build.json").read_text())["results"]]
     sessions = json.loads((data / "sessions.json").read_text())
     execd_missing = (data / "execd-missing.txt").read_text().strip()
+    noise = json.loads((data / "noise.json").read_text())
     rows = sessions["rows"]
     # The raw data goes along, so the report can be made again from the results alone.
     for raw in RAW_FILES:
@@ -111,6 +112,7 @@ def main():
 
     summary = {
         "machine": machine,
+        "noise": noise,
         "boot": boot,
         "exec_d": "measured" if not execd_missing else f"n/a: {execd_missing}",
         "build": build,
@@ -122,7 +124,7 @@ def main():
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
 
-    markdown = render(machine, size, boot, build, sessions, execd_missing)
+    markdown = render(machine, size, boot, build, sessions, execd_missing, noise)
     (out / "RESULTS.md").write_text(markdown)
     plot(out / "benchmarks.png", machine, size, boot, build, sessions)
     print(headline(machine, size, boot, build, sessions))
@@ -189,7 +191,7 @@ def failed_note(row):
     return f", {failed} requests failed" if failed else ""
 
 
-def render(machine, size, boot, build, sessions, execd_missing):
+def render(machine, size, boot, build, sessions, execd_missing, noise):
     s = sessions["settings"]
     rt = sessions["runtime"]
     rows = sessions["rows"]
@@ -372,15 +374,23 @@ def render(machine, size, boot, build, sessions, execd_missing):
         f"PHP {rt['php']}, phpredis {rt['phpredis']}, Redis {rt['redis']}, {rt['openssl']} |")
     add(f"| Built with | {machine['rustc']}, `cargo build --release` |")
     add(
-        f"| Noise | load average {machine['load_start']} at the start, {machine['load_end']} at "
-        f"the end; whole-machine CPU busy over 1 s: {machine['cpu_busy_start']}% before, "
-        f"{machine['cpu_busy_end']}% after |"
+        f"| Load | load average {machine['load_start']} at the start, {machine['load_end']} at "
+        f"the end (this run's own load included); whole machine busy over 1 s with this run "
+        f"idle: {machine['cpu_busy_start']}% before, {machine['cpu_busy_end']}% after |"
     )
+    for p in noise:
+        add(
+            f"| Others' CPU during {p['phase']} ({p['seconds']} s) | mean "
+            f"**{p['others_cpu_mean_pct']:.0f}%** of the machine, busiest second "
+            f"{p['others_cpu_max_pct']:.0f}% |"
+        )
     add("")
     add(
         "The machine is shared: other engineers build and test on it at the same time, so "
-        "every figure carries their noise (see the load figures above and the spreads in each "
-        "table). The load generator, the delay proxy, Redis and PHP all share the same 2 "
+        "every figure carries their noise. \"Others' CPU\" is the CPU time of every process "
+        "outside this run's session (kernel threads left out), sampled each second, as a "
+        "share of both cores; processes that start and end between two samples are missed, "
+        "so it is a floor. The spreads in each table show the rest. The load generator, the delay proxy, Redis and PHP all share the same 2 "
         "cores, so absolute requests/s are low and compress differences where CPU is the "
         "limit (the no-delay rows); the delayed rows are bound by round trips instead. Compare "
         "rows with each other, not with production numbers.\n"

@@ -66,9 +66,22 @@ helper=$repo/target/release/php-redis-sessions
 
 # Outside /tmp: the Debian 13 runtime gets an empty /tmp of its own, and this is bound in.
 work=$(mktemp -d /var/tmp/php-redis-sessions-bench.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+noise_pid=''
+cleanup() {
+  [ -z "$noise_pid" ] || kill "$noise_pid" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
 data=$work/data
 mkdir -p "$data"
+
+# Other people's work on this machine while we measure: the CPU time of every process
+# outside this shell's session, sampled each second and filed under the current phase.
+phase() { echo "$1" >"$work/phase"; }
+phase setup
+session=$(sed 's/.*) //' "/proc/$$/stat" | cut -d' ' -f4)
+"$tool" noise --session "$session" --phase-file "$work/phase" --out "$data/noise.json" &
+noise_pid=$!
 
 # Percentage of CPU time the whole machine spent busy over one second.
 cpu_busy() {
@@ -121,6 +134,7 @@ done <<<"$added_files"
 } >"$data/size.env"
 
 echo "==> Build cost: bin/detect and bin/compile against grep, $build_runs runs each"
+phase build
 hyperfine -N --style basic --warmup 3 --runs "$build_runs" --export-json "$data/build.json" \
   -n "grep, small app" "grep -q -F ext-redis $small/composer.json $small/composer.lock" \
   -n "detect, small app" "$repo/bin/detect $small" \
@@ -160,6 +174,7 @@ execd_program() {
 }
 
 echo "==> Boot cost: sourcing .profile.d scripts, $boot_runs runs each"
+phase boot
 empty=$work/empty.sh
 : >"$empty"
 profile=$small/.profile.d/200-php-redis-sessions.sh
@@ -189,6 +204,7 @@ fi
   --export-json "$data/boot.json" "${boot_commands[@]}" 3>/dev/null
 
 echo "==> Session throughput, latency and lost writes"
+phase sessions
 runtime=${BENCH_RUNTIME:-}
 if [ -z "$runtime" ]; then
   if [ "$(id -u)" -eq 0 ]; then runtime=trixie; else runtime=host; fi
@@ -204,6 +220,9 @@ else
   "$tool" "${sessions_args[@]}"
 fi
 
+phase stop
+wait "$noise_pid"
+noise_pid=''
 {
   echo "finished=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
   echo "load_end=$(cut -d' ' -f1-3 /proc/loadavg)"

@@ -6,6 +6,7 @@
 //!   generator and the lost-write counter; writes one JSON file.
 //! - `load`, `proxy`, `lost-writes`: the same pieces on their own, for poking at by hand.
 //! - `gen-app`: a large app (composer.json and a composer.lock of thousands of packages).
+//! - `noise`: how much CPU other people's processes used while the benchmark ran.
 
 mod args;
 mod genapp;
@@ -13,6 +14,7 @@ mod http;
 mod json;
 mod load;
 mod lost;
+mod noise;
 mod proxy;
 mod sessions;
 mod stats;
@@ -29,7 +31,8 @@ const USAGE: &str = "usage: php-redis-sessions-bench COMMAND [--option value]...
   load         --port P [--clients 8] [--warmup 1] [--duration 5] [--expect-handler redis]
   proxy        --listen-port P --to HOST:PORT [--delay-ms 1]   (runs until killed)
   lost-writes  --port P [--requests 24] [--hold-ms 30] [--trials 3]
-  gen-app      --dir DIR [--packages 4000]";
+  gen-app      --dir DIR [--packages 4000]
+  noise        --session SID --phase-file FILE --out FILE   (samples until FILE says stop)";
 
 fn main() -> ExitCode {
     let argv: Vec<String> = std::env::args().skip(1).collect();
@@ -50,6 +53,7 @@ fn main() -> ExitCode {
         "proxy" => run_proxy(&args),
         "lost-writes" => run_lost(&args),
         "gen-app" => genapp::run(&args),
+        "noise" => noise::run(&args),
         _ => Err(format!("unknown command {command}\n{USAGE}")),
     };
     match result {

@@ -3,7 +3,10 @@
 unsafe extern "C" {
     fn kill(pid: i32, signal: i32) -> i32;
     fn prctl(option: i32, arg2: u64, arg3: u64, arg4: u64, arg5: u64) -> i32;
+    fn sysconf(name: i32) -> i64;
 }
+
+const SC_CLK_TCK: i32 = 2;
 
 const SIGKILL: i32 = 9;
 const PR_SET_TIMERSLACK: i32 = 29;
@@ -27,4 +30,11 @@ pub fn precise_sleeps() {
     unsafe {
         prctl(PR_SET_TIMERSLACK, 1, 0, 0, 0);
     }
+}
+
+/// The unit of CPU times in /proc/PID/stat.
+pub fn clock_ticks_per_second() -> f64 {
+    // SAFETY: sysconf only reads a system constant.
+    let ticks = unsafe { sysconf(SC_CLK_TCK) };
+    if ticks > 0 { ticks as f64 } else { 100.0 }
 }
