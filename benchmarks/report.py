@@ -286,7 +286,10 @@ def render(machine, size, boot, build, sessions, execd_missing, noise):
         f"connection per request. {s['rounds']} round(s) of {s['warmup_s']:g} s warmup + "
         f"{s['duration_s']:g} s measured per row, rows interleaved (order reversed every other "
         "round). Requests/s: median of the rounds (min–max); latency: connect to last byte, "
-        "over every request of all rounds.\n"
+        "over every request of all rounds, so with more clients than workers it includes the "
+        "wait for a free worker, as on a busy dyno. Every response is checked: status 200, "
+        "the expected save handler, and a visit count one higher than that client's last "
+        "(Errors counts any miss).\n"
     )
     add(
         f"Runtime: {rt['os']}, PHP {rt['php']}, phpredis {rt['phpredis']}, Redis {rt['redis']}, "
@@ -338,15 +341,23 @@ def render(machine, size, boot, build, sessions, execd_missing, noise):
         )
     add("")
     add(
-        "Redis commands of one steady-state request (the third on a session, one PHP worker, "
-        "seen with MONITOR; commands run inside Redis by a script left out):\n"
+        "Why: the Redis commands of one steady-state request (the third on a session, one PHP "
+        "worker, seen with MONITOR; commands run inside Redis by a script left out), and the "
+        "round trips a request waits for, measured with one client and one worker: (median "
+        "latency with Redis behind the delay proxy − without) ÷ the round trip the proxy "
+        "adds. A new connection costs a round trip for the TCP handshake (and one more for "
+        "TLS); commands sent together share one.\n"
     )
-    add("| Setup | Commands | New connection |")
-    add("| --- | --- | --- |")
+    add("| Setup | Commands | New connection | One client, p50: TCP → TCP + delay | Round trips |")
+    add("| --- | --- | --- | --- | --- |")
     for t in sessions["traces"]:
+        timing = rtt = "n/a"
+        if "round_trips" in t:
+            timing = f"{ms(t['one_client_p50_ms'])} → {ms(t['one_client_p50_delayed_ms'])} ms"
+            rtt = f"{t['round_trips']:.1f}"
         add(
             f"| {t['setup']} | {len(t['commands'])}: {' '.join(t['commands'])} | "
-            f"{'yes' if t['new_connection'] else 'no'} |"
+            f"{'yes' if t['new_connection'] else 'no'} | {timing} | {rtt} |"
         )
     add("")
     warned = [r for r in rows if r.get("server_warnings")]

@@ -184,7 +184,7 @@ pub fn run(args: &Args) -> Result<(), String> {
     eprintln!("    {}", probe.1);
     let mut traces = vec![];
     for setup in [Setup::Handwritten, Setup::Buildpack, Setup::BuildpackNoLock] {
-        traces.push(trace(&config, setup, &ports, &password)?);
+        traces.push(trace(&config, setup, &ports, &password, probe.2)?);
     }
     let mut stats_conn = Resp::authed(ports.tcp, &password)?;
 
@@ -640,7 +640,8 @@ impl Resp {
 
 /// What the delay proxy really adds, measured with PING: on one open connection (one
 /// round trip), and on a new connection each time (handshake + round trip).
-fn probe(ports: &Ports, password: &str) -> Result<(Json, String), String> {
+/// Returns the JSON, a line for the log, and the round trip it adds (ms).
+fn probe(ports: &Ports, password: &str) -> Result<(Json, String, f64), String> {
     let ping = |port: u16| -> Result<f64, String> {
         let mut conn = Resp::connect(port).map_err(|e| e.to_string())?;
         conn.command(&["AUTH", password])
@@ -680,13 +681,23 @@ fn probe(ports: &Ports, password: &str) -> Result<(Json, String), String> {
             ("connect_ping_proxied_ms", Json::Num(delayed_new)),
         ]),
         line,
+        delayed - direct,
     ))
 }
 
 /// The Redis commands one steady-state request sends (the third request on a session,
 /// served by a single PHP worker, watched with MONITOR), and whether it opened a new
 /// connection. Commands scripts run inside Redis are left out; arguments are not kept.
-fn trace(config: &Config, setup: Setup, ports: &Ports, password: &str) -> Result<Json, String> {
+/// Then the round trips a request waits for, measured: one client, one worker, the
+/// median latency with Redis behind the delay proxy minus the median without it,
+/// divided by the round trip the proxy adds.
+fn trace(
+    config: &Config,
+    setup: Setup,
+    ports: &Ports,
+    password: &str,
+    added_rtt_ms: f64,
+) -> Result<Json, String> {
     let server = PhpServer::start(config, setup, Network::Tcp, ports, password, 1)?;
     let mut monitor = Resp::authed(ports.tcp, password)?;
     monitor
@@ -721,6 +732,32 @@ fn trace(config: &Config, setup: Setup, ports: &Ports, password: &str) -> Result
         .collect();
     let last: Vec<(String, String)> = requests[2].iter().filter_map(|l| parse(l)).collect();
     let new_connection = last.iter().any(|(client, _)| !earlier.contains(client));
+    drop(monitor);
+    drop(server);
+
+    let unloaded = |network: Network| -> Result<f64, String> {
+        let server = PhpServer::start(config, setup, network, ports, password, 1)?;
+        let outcome = load::run(&load::Settings {
+            port: server.port,
+            clients: 1,
+            warmup: Duration::from_millis(500),
+            duration: config.duration.min(Duration::from_secs(3)),
+            expect_handler: expected_handler(setup).into(),
+        });
+        outcome
+            .summary()
+            .p50_ms
+            .ok_or_else(|| format!("{}: no request completed", setup.name()))
+    };
+    let direct = unloaded(Network::Tcp)?;
+    let delayed = unloaded(Network::TcpDelay)?;
+    let round_trips = (delayed - direct) / added_rtt_ms;
+    eprintln!(
+        "    {:<24} {} Redis commands, {round_trips:.1} round trips \
+         (one client: p50 {direct:.2} ms, {delayed:.2} ms with the delay)",
+        setup.name(),
+        last.len()
+    );
     Ok(Json::obj(vec![
         ("setup", Json::str(setup.name())),
         (
@@ -728,6 +765,9 @@ fn trace(config: &Config, setup: Setup, ports: &Ports, password: &str) -> Result
             Json::Arr(last.into_iter().map(|(_, c)| Json::Str(c)).collect()),
         ),
         ("new_connection", Json::Bool(new_connection)),
+        ("one_client_p50_ms", Json::Num(direct)),
+        ("one_client_p50_delayed_ms", Json::Num(delayed)),
+        ("round_trips", Json::Num(round_trips)),
     ]))
 }
 
