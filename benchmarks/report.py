@@ -22,8 +22,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
-RAW_FILES = ["machine.env", "size.env", "boot.json", "build.json", "sessions.json",
-             "noise.json", "execd-missing.txt"]
+RAW_FILES = ["machine.env", "size.env", "sessions.json", "noise.json", "execd-missing.txt"]
 NETWORKS = ["TCP", "TCP + 1 ms", "TLS", "TLS + 1 ms"]
 SETUPS = ["hand-written", "buildpack", "buildpack, locking off"]
 COLORS = {
@@ -43,13 +42,34 @@ def read_env(path):
     return values
 
 
-def timing_stats(result):
-    """Median and spread of one hyperfine benchmark, in milliseconds."""
+def load_timings(data, name):
+    """hyperfine's results for NAME: NAME.json (already pooled), or the rounds
+    NAME-1.json, NAME-2.json... that scripts/bench.sh writes, pooled per command."""
+    pooled = data / f"{name}.json"
+    if pooled.exists():
+        return json.loads(pooled.read_text())
+    rounds = sorted(data.glob(f"{name}-*.json"), key=lambda p: int(p.stem.rsplit("-", 1)[1]))
+    merged = {}
+    for path in rounds:
+        for result in json.loads(path.read_text())["results"]:
+            entry = merged.setdefault(result["command"], {
+                "command": result["command"], "times": [], "round_medians": [],
+                "exit_codes": [],
+            })
+            entry["times"].extend(result["times"])
+            entry["exit_codes"].extend(result["exit_codes"])
+            entry["round_medians"].append(result["median"])
+    return {"rounds": len(rounds), "results": list(merged.values())}
+
+
+def timing_stats(result, rounds):
+    """Median and spread of one command's runs over every round, in milliseconds."""
     times = sorted(t * 1000 for t in result["times"])
     q = statistics.quantiles(times, n=4)
     return {
         "name": result["command"],
         "runs": len(times),
+        "rounds": rounds,
         "median_ms": statistics.median(times),
         "p25_ms": q[0],
         "p75_ms": q[2],
@@ -99,8 +119,14 @@ def main():
 
     machine = read_env(data / "machine.env")
     size = read_env(data / "size.env")
-    boot = [timing_stats(r) for r in json.loads((data / "boot.json").read_text())["results"]]
-    build = [timing_stats(r) for r in json.loads((data / "build.json").read_text())["results"]]
+    timings = {}
+    for name in ["boot", "build"]:
+        timings[name] = load_timings(data, name)
+        (out / f"{name}.json").write_text(json.dumps(timings[name]) + "\n")
+    boot, build = (
+        [timing_stats(r, timings[n]["rounds"]) for r in timings[n]["results"]]
+        for n in ["boot", "build"]
+    )
     sessions = json.loads((data / "sessions.json").read_text())
     execd_missing = (data / "execd-missing.txt").read_text().strip()
     noise = json.loads((data / "noise.json").read_text())
@@ -220,7 +246,10 @@ def render(machine, size, boot, build, sessions, execd_missing, noise):
         "`REDIS_URL=rediss://:<65 characters>@ec2-….amazonaws.com:PORT`, against bash sourcing "
         "an empty script. The helper's own run (`php-redis-sessions boot --shell`, the work the "
         "CNB exec.d program will do) is measured directly. "
-        f"hyperfine without a shell (`-N`), {boot[0]['runs']} runs each after 20 warmup runs.\n"
+        f"hyperfine without a shell (`-N`), {boot[0]['runs']} runs of each command in "
+        f"{boot[0]['rounds']} rounds (each round times every command, after 10 warmup runs, "
+        "so that a burst of other work does not land on one command alone); statistics "
+        "over all runs.\n"
     )
     add("| Command | Median | p25–p75 | Min–max | Mean ± sd |")
     add("| --- | --- | --- | --- | --- |")
@@ -250,7 +279,8 @@ def render(machine, size, boot, build, sessions, execd_missing, noise):
         f"generated composer.lock of {size['large_lock_packages']} packages "
         f"({int(size['large_lock_bytes']) / 1e6:.1f} MB) in which only the last package "
         "requires ext-redis, so both detect and grep must read nearly all of it. "
-        f"{build[0]['runs']} runs each after 3 warmup runs.\n"
+        f"{build[0]['runs']} runs each in {build[0]['rounds']} rounds, as above (2 warmup "
+        "runs per round).\n"
     )
     add("| Command | Median | p25–p75 | Min–max |")
     add("| --- | --- | --- | --- |")

@@ -36,10 +36,27 @@ if [ -z "$out" ]; then
   if [ "$quick" = 1 ]; then out=target/bench-quick; else out=benchmarks/results; fi
 fi
 if [ "$quick" = 1 ]; then
-  boot_runs=40 build_runs=10 quick_flag=(--quick)
+  rounds=2 boot_runs=20 build_runs=5 quick_flag=(--quick)
 else
-  boot_runs=300 build_runs=50 quick_flag=()
+  rounds=5 boot_runs=60 build_runs=10 quick_flag=()
 fi
+# hyperfine runs all of one command's runs, then the next command's: a burst of someone
+# else's work would land on one command. So every timing runs in rounds, each round
+# timing every command, and the report pools the rounds.
+# timed_rounds NAME WARMUP RUNS [env NAME=VALUE... --] HYPERFINE-COMMAND-ARGS...
+timed_rounds() {
+  local name=$1 warmup=$2 runs=$3 round prefix=()
+  shift 3
+  if [ "$1" = env ]; then
+    while [ "$1" != -- ]; do prefix+=("$1") && shift; done
+    shift
+  fi
+  for round in $(seq "$rounds"); do
+    echo "    round $round/$rounds"
+    "${prefix[@]}" hyperfine -N --style none --warmup "$warmup" --runs "$runs" \
+      --export-json "$data/$name-$round.json" "$@"
+  done
+}
 
 # shellcheck source=scripts/ensure-packages.sh
 source scripts/ensure-packages.sh
@@ -133,9 +150,9 @@ done <<<"$added_files"
   echo "small_lock_bytes=$(stat -c %s "$small/composer.lock")"
 } >"$data/size.env"
 
-echo "==> Build cost: bin/detect and bin/compile against grep, $build_runs runs each"
+echo "==> Build cost: bin/detect and bin/compile against grep, $rounds rounds of $build_runs runs each"
 phase build
-hyperfine -N --style basic --warmup 3 --runs "$build_runs" --export-json "$data/build.json" \
+timed_rounds build 2 "$build_runs" \
   -n "grep, small app" "grep -q -F ext-redis $small/composer.json $small/composer.lock" \
   -n "detect, small app" "$repo/bin/detect $small" \
   -n "compile, small app" "$repo/bin/compile $small $work/cache $work/env" \
@@ -173,7 +190,7 @@ execd_program() {
   echo "$program"
 }
 
-echo "==> Boot cost: sourcing .profile.d scripts, $boot_runs runs each"
+echo "==> Boot cost: sourcing .profile.d scripts, $rounds rounds of $boot_runs runs each"
 phase boot
 empty=$work/empty.sh
 : >"$empty"
@@ -200,8 +217,7 @@ if execd=$(execd_program 2>"$data/execd-missing.txt"); then
     echo "the exec.d program failed or wrote no settings" >"$data/execd-missing.txt"
   fi
 fi
-"${dyno_env[@]}" hyperfine -N --style basic --warmup 20 --runs "$boot_runs" \
-  --export-json "$data/boot.json" "${boot_commands[@]}" 3>/dev/null
+timed_rounds boot 10 "$boot_runs" "${dyno_env[@]}" -- "${boot_commands[@]}" 3>/dev/null
 
 echo "==> Session throughput, latency and lost writes"
 phase sessions
