@@ -157,6 +157,7 @@ pub fn run(args: &Args) -> Result<(), String> {
         lost_hold_ms: args.number("lost-hold-ms", Some(30))?,
         lost_trials: args.number("lost-trials", Some(if quick { 2 } else { 5 }))?,
     };
+    sys::kill_tracked_on_interrupt();
     let work = &config.work;
     std::fs::create_dir_all(work.join("logs")).map_err(|e| e.to_string())?;
     std::fs::create_dir_all(work.join("file-sessions")).map_err(|e| e.to_string())?;
@@ -525,6 +526,7 @@ impl RedisServer {
                 .stdout(Stdio::null())
                 .spawn()
                 .map_err(|e| format!("redis-server: {e}"))?;
+            sys::track_process(child.id());
             let mut server = RedisServer {
                 port,
                 tls_port,
@@ -562,6 +564,7 @@ impl Drop for RedisServer {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        sys::untrack_process(self.child.id());
     }
 }
 
@@ -857,6 +860,7 @@ impl PhpServer {
                 .stderr(file)
                 .spawn()
                 .map_err(|e| format!("cannot start PHP: {e}"))?;
+            sys::track_group(child.id());
             let server = PhpServer {
                 port,
                 child,
@@ -913,5 +917,6 @@ impl Drop for PhpServer {
     fn drop(&mut self) {
         sys::kill_group(self.child.id());
         let _ = self.child.wait();
+        sys::untrack_group(self.child.id());
     }
 }
