@@ -17,6 +17,9 @@ echo "==> cargo fmt --check"
 cargo fmt --check
 echo "==> cargo clippy"
 cargo clippy --quiet --all-targets -- -D warnings
+echo "==> benchmarks/: cargo fmt --check and clippy (linted here, run only by scripts/bench.sh)"
+cargo fmt --check --manifest-path benchmarks/Cargo.toml
+cargo clippy --quiet --all-targets --manifest-path benchmarks/Cargo.toml --target-dir target/bench -- -D warnings
 echo "==> shellcheck"
 shellcheck -x bin/detect bin/compile bin/release bin/build lib/find-helper.sh files/profile.sh scripts/*.sh .ci/run
 # The pack + Docker test cannot run here: lint and type-check it so that it does not rot.

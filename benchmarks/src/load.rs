@@ -1,0 +1,181 @@
+//! Closed-loop load generator: each client is one thread with its own session cookie,
+//! sending one request after another (each on a new connection: PHP's built-in server
+//! closes every connection). Latency is connect-to-last-byte, recorded per request;
+//! requests that complete during the warmup are not counted.
+
+use crate::http;
+use crate::json::Json;
+use crate::stats;
+use std::time::{Duration, Instant};
+
+pub struct Settings {
+    pub port: u16,
+    pub clients: usize,
+    pub warmup: Duration,
+    pub duration: Duration,
+    /// The save handler every response must report ("files" or "redis").
+    pub expect_handler: String,
+}
+
+#[derive(Default)]
+pub struct Outcome {
+    /// Latencies (microseconds) of the good responses completed in the measured window.
+    pub latencies_us: Vec<u32>,
+    pub measured: Duration,
+    /// Good responses over the whole run, warmup included.
+    pub completed: u64,
+    /// Failed requests over the whole run: connection errors, non-200, wrong handler.
+    pub errors: u64,
+    /// Responses whose visit count did not go up by exactly one for that client.
+    pub session_errors: u64,
+    pub first_error: Option<String>,
+}
+
+impl Outcome {
+    pub fn requests_per_second(&self) -> f64 {
+        self.latencies_us.len() as f64 / self.measured.as_secs_f64()
+    }
+
+    pub fn merge(outcomes: &[Outcome]) -> Outcome {
+        let mut all = Outcome::default();
+        for o in outcomes {
+            all.latencies_us.extend_from_slice(&o.latencies_us);
+            all.measured += o.measured;
+            all.completed += o.completed;
+            all.errors += o.errors;
+            all.session_errors += o.session_errors;
+            if all.first_error.is_none() {
+                all.first_error.clone_from(&o.first_error);
+            }
+        }
+        all.latencies_us.sort_unstable();
+        all
+    }
+
+    pub fn summary(&self) -> Summary {
+        let ms = |q| stats::quantile(&self.latencies_us, q).map(|us| f64::from(us) / 1000.0);
+        Summary {
+            requests: self.latencies_us.len() as u64,
+            rps: self.requests_per_second(),
+            p50_ms: ms(0.5),
+            p90_ms: ms(0.9),
+            p99_ms: ms(0.99),
+            max_ms: ms(1.0),
+            errors: self.errors,
+            session_errors: self.session_errors,
+            first_error: self.first_error.clone(),
+        }
+    }
+}
+
+pub struct Summary {
+    pub requests: u64,
+    pub rps: f64,
+    pub p50_ms: Option<f64>,
+    pub p90_ms: Option<f64>,
+    pub p99_ms: Option<f64>,
+    pub max_ms: Option<f64>,
+    pub errors: u64,
+    pub session_errors: u64,
+    pub first_error: Option<String>,
+}
+
+impl Summary {
+    pub fn to_json(&self) -> Json {
+        let opt = |v: Option<f64>| v.map_or(Json::Null, Json::Num);
+        Json::obj(vec![
+            ("requests", Json::Int(self.requests as i64)),
+            ("rps", Json::Num(self.rps)),
+            ("p50_ms", opt(self.p50_ms)),
+            ("p90_ms", opt(self.p90_ms)),
+            ("p99_ms", opt(self.p99_ms)),
+            ("max_ms", opt(self.max_ms)),
+            ("errors", Json::Int(self.errors as i64)),
+            ("session_errors", Json::Int(self.session_errors as i64)),
+            (
+                "first_error",
+                self.first_error.clone().map_or(Json::Null, Json::Str),
+            ),
+        ])
+    }
+}
+
+pub fn run(settings: &Settings) -> Outcome {
+    let start = Instant::now();
+    let measure_from = start + settings.warmup;
+    let end = measure_from + settings.duration;
+    let outcomes: Vec<Outcome> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..settings.clients)
+            .map(|_| scope.spawn(|| client(settings, measure_from, end)))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut merged = Outcome::merge(&outcomes);
+    merged.measured = settings.duration;
+    merged
+}
+
+fn client(settings: &Settings, measure_from: Instant, end: Instant) -> Outcome {
+    let mut out = Outcome::default();
+    let mut session: Option<String> = None;
+    let mut last_visits: Option<u64> = None;
+    let fail = |out: &mut Outcome, what: String| {
+        out.errors += 1;
+        if out.first_error.is_none() {
+            out.first_error = Some(what);
+        }
+    };
+    loop {
+        let sent = Instant::now();
+        if sent >= end {
+            break;
+        }
+        let result = http::get(
+            settings.port,
+            "/",
+            session.as_deref(),
+            Duration::from_secs(30),
+        );
+        let done = Instant::now();
+        let response = match result {
+            Ok(r) if r.status == 200 => r,
+            Ok(r) => {
+                fail(&mut out, format!("HTTP {}: {}", r.status, r.body.trim()));
+                std::thread::sleep(Duration::from_millis(10));
+                continue;
+            }
+            Err(e) => {
+                fail(&mut out, format!("request failed: {e}"));
+                std::thread::sleep(Duration::from_millis(10));
+                continue;
+            }
+        };
+        if response.save_handler() != Some(settings.expect_handler.as_str()) {
+            fail(
+                &mut out,
+                format!("unexpected response: {}", response.body.trim()),
+            );
+            continue;
+        }
+        if let Some(id) = response.new_session.clone() {
+            if session.is_some() {
+                out.session_errors += 1; // the server lost the session and started another
+            }
+            session = Some(id);
+            last_visits = None;
+        }
+        let visits = response.visits();
+        if let (Some(v), Some(prev)) = (visits, last_visits)
+            && v != prev + 1
+        {
+            out.session_errors += 1;
+        }
+        last_visits = visits;
+        out.completed += 1;
+        if done >= measure_from && done < end {
+            let us = (done - sent).as_micros().min(u128::from(u32::MAX)) as u32;
+            out.latencies_us.push(us);
+        }
+    }
+    out
+}

@@ -1,0 +1,922 @@
+//! The session benchmark, every setup side by side in one run: one password-protected
+//! redis-server (a TCP port and, with `--tls`, a TLS port with a self-signed
+//! certificate), a delay proxy in front of each port, and PHP's built-in server with
+//! several workers for each setup:
+//!
+//! - `files`: PHP's default file sessions, no Redis at all;
+//! - `hand-written`: the snippet apps paste today (benchmarks/php/handwritten.php, loaded
+//!   with auto_prepend_file): parse REDIS_URL, no persistence, no locking;
+//! - `buildpack`: the built slug's `.profile.d` sourced as a dyno does, with its defaults.
+//!
+//! Rounds run every row in turn (the order reversed every other round, so slow drift on a
+//! shared machine hits all rows alike); then the lost-write trials run for every row.
+
+use crate::args::Args;
+use crate::json::Json;
+use crate::load::{self, Outcome};
+use crate::lost;
+use crate::proxy;
+use crate::stats;
+use crate::sys;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Config {
+    slug: PathBuf,
+    work: PathBuf,
+    handwritten: PathBuf,
+    out: PathBuf,
+    tls: bool,
+    clients: usize,
+    workers: u32,
+    warmup: Duration,
+    duration: Duration,
+    rounds: u32,
+    delay: Duration,
+    lost_requests: u32,
+    lost_hold_ms: u32,
+    lost_trials: u32,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Setup {
+    Files,
+    Handwritten,
+    Buildpack,
+    /// Not one of the three setups compared: the buildpack with
+    /// PHP_REDIS_SESSIONS_LOCKING=0, to show what locking costs and what it buys.
+    BuildpackNoLock,
+}
+
+impl Setup {
+    fn name(self) -> &'static str {
+        match self {
+            Setup::Files => "files",
+            Setup::Handwritten => "hand-written",
+            Setup::Buildpack => "buildpack",
+            Setup::BuildpackNoLock => "buildpack, locking off",
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Network {
+    Local,
+    Tcp,
+    TcpDelay,
+    Tls,
+    TlsDelay,
+}
+
+impl Network {
+    fn name(self, delay: Duration) -> String {
+        let ms = delay.as_secs_f64() * 1000.0;
+        match self {
+            Network::Local => "local disk".into(),
+            Network::Tcp => "TCP".into(),
+            Network::TcpDelay => format!("TCP + {ms} ms"),
+            Network::Tls => "TLS".into(),
+            Network::TlsDelay => format!("TLS + {ms} ms"),
+        }
+    }
+
+    fn is_tls(self) -> bool {
+        matches!(self, Network::Tls | Network::TlsDelay)
+    }
+}
+
+const ROWS: [(Setup, Network); 11] = [
+    (Setup::Files, Network::Local),
+    (Setup::Handwritten, Network::Tcp),
+    (Setup::Buildpack, Network::Tcp),
+    (Setup::Handwritten, Network::TcpDelay),
+    (Setup::Buildpack, Network::TcpDelay),
+    (Setup::BuildpackNoLock, Network::TcpDelay),
+    (Setup::Handwritten, Network::Tls),
+    (Setup::Buildpack, Network::Tls),
+    (Setup::Handwritten, Network::TlsDelay),
+    (Setup::Buildpack, Network::TlsDelay),
+    (Setup::BuildpackNoLock, Network::TlsDelay),
+];
+
+/// Where each network reaches Redis.
+struct Ports {
+    tcp: u16,
+    tcp_delay: u16,
+    tls: Option<(u16, u16)>,
+}
+
+impl Ports {
+    fn port(&self, network: Network) -> Option<u16> {
+        match network {
+            Network::Local => None,
+            Network::Tcp => Some(self.tcp),
+            Network::TcpDelay => Some(self.tcp_delay),
+            Network::Tls => self.tls.map(|(direct, _)| direct),
+            Network::TlsDelay => self.tls.map(|(_, delayed)| delayed),
+        }
+    }
+}
+
+struct RowResult {
+    setup: Setup,
+    network: Network,
+    skipped: Option<String>,
+    rounds: Vec<Outcome>,
+    lost: Vec<lost::Trial>,
+    server_warnings: Vec<String>,
+    /// Connections Redis accepted, and requests served, over all rounds.
+    connections: u64,
+    requests: u64,
+}
+
+pub fn run(args: &Args) -> Result<(), String> {
+    let quick = args.flag("quick");
+    let secs = |name, full, short| -> Result<Duration, String> {
+        Ok(Duration::from_secs_f64(
+            args.float(name, Some(if quick { short } else { full }))?,
+        ))
+    };
+    let config = Config {
+        slug: args.text("slug", None)?.into(),
+        work: args.text("work", None)?.into(),
+        handwritten: args.text("handwritten", None)?.into(),
+        out: args.text("out", None)?.into(),
+        tls: args.flag("tls"),
+        clients: args.number("clients", Some(8))?,
+        workers: args.number("workers", Some(4))?,
+        warmup: secs("warmup", 2.0, 0.5)?,
+        duration: secs("duration", 8.0, 2.0)?,
+        rounds: args.number("rounds", Some(if quick { 1 } else { 3 }))?,
+        delay: Duration::from_secs_f64(args.float("delay-ms", Some(1.0))? / 1000.0),
+        lost_requests: args.number("lost-requests", Some(24))?,
+        lost_hold_ms: args.number("lost-hold-ms", Some(30))?,
+        lost_trials: args.number("lost-trials", Some(if quick { 2 } else { 5 }))?,
+    };
+    sys::kill_tracked_on_interrupt();
+    let work = &config.work;
+    std::fs::create_dir_all(work.join("logs")).map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(work.join("file-sessions")).map_err(|e| e.to_string())?;
+
+    let runtime = runtime_versions();
+    eprintln!("==> Sessions on {}", runtime_line(&runtime));
+    let password = random_hex(16)?;
+    let tls_files = if config.tls {
+        Some(self_signed_certificate(work)?)
+    } else {
+        None
+    };
+    let redis = RedisServer::start(work, &password, tls_files.as_ref())?;
+    let upstream = |port: u16| SocketAddr::from(([127, 0, 0, 1], port));
+    let listen = |port| proxy::start(0, upstream(port), config.delay).map_err(|e| e.to_string());
+    let ports = Ports {
+        tcp: redis.port,
+        tcp_delay: listen(redis.port)?,
+        tls: match redis.tls_port {
+            Some(port) => Some((port, listen(port)?)),
+            None => None,
+        },
+    };
+    let probe = probe(&ports, &password)?;
+    eprintln!("    {}", probe.1);
+    let mut traces = vec![];
+    for setup in [Setup::Handwritten, Setup::Buildpack, Setup::BuildpackNoLock] {
+        traces.push(trace(&config, setup, &ports, &password, probe.2)?);
+    }
+    let mut stats_conn = Resp::authed(ports.tcp, &password)?;
+
+    let mut results: Vec<RowResult> = ROWS
+        .iter()
+        .map(|&(setup, network)| RowResult {
+            setup,
+            network,
+            skipped: (network.is_tls() && ports.tls.is_none()).then(|| {
+                "--tls not given (phpredis 5.3 ignores TLS options in the save path)".to_string()
+            }),
+            rounds: vec![],
+            lost: vec![],
+            server_warnings: vec![],
+            connections: 0,
+            requests: 0,
+        })
+        .collect();
+
+    for round in 0..config.rounds {
+        let mut order: Vec<usize> = (0..results.len()).collect();
+        if round % 2 == 1 {
+            order.reverse();
+        }
+        for i in order {
+            let row = &mut results[i];
+            if row.skipped.is_some() {
+                continue;
+            }
+            let label = format!("{} / {}", row.setup.name(), row.network.name(config.delay));
+            let server = PhpServer::start(
+                &config,
+                row.setup,
+                row.network,
+                &ports,
+                &password,
+                config.workers,
+            )?;
+            let connections_before = stats_conn.connections_received()?;
+            let outcome = load::run(&load::Settings {
+                port: server.port,
+                clients: config.clients,
+                warmup: config.warmup,
+                duration: config.duration,
+                expect_handler: expected_handler(row.setup).into(),
+            });
+            let s = outcome.summary();
+            eprintln!(
+                "    round {}/{} {label:<28} {:>7.1} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms  errors {}",
+                round + 1,
+                config.rounds,
+                s.rps,
+                s.p50_ms.unwrap_or(f64::NAN),
+                s.p99_ms.unwrap_or(f64::NAN),
+                s.errors + s.session_errors
+            );
+            row.server_warnings.extend(server.warnings());
+            drop(server);
+            row.connections += stats_conn.connections_received()? - connections_before;
+            row.requests += outcome.completed;
+            row.rounds.push(outcome);
+        }
+    }
+
+    for row in &mut results {
+        if row.skipped.is_some() {
+            continue;
+        }
+        let server = PhpServer::start(
+            &config,
+            row.setup,
+            row.network,
+            &ports,
+            &password,
+            config.workers,
+        )?;
+        for _ in 0..config.lost_trials {
+            row.lost.push(lost::trial(
+                server.port,
+                config.lost_requests,
+                config.lost_hold_ms,
+            )?);
+        }
+        let lost: Vec<String> = row.lost.iter().map(|t| t.lost.to_string()).collect();
+        eprintln!(
+            "    lost writes {:<28} {} (of {} each)",
+            format!("{} / {}", row.setup.name(), row.network.name(config.delay)),
+            lost.join(" "),
+            config.lost_requests
+        );
+        row.server_warnings.extend(server.warnings());
+    }
+
+    let json = Json::obj(vec![
+        ("runtime", runtime),
+        ("settings", settings_json(&config, tls_files.is_some())),
+        ("probe", probe.0),
+        ("traces", Json::Arr(traces)),
+        (
+            "rows",
+            Json::Arr(results.iter().map(|r| row_json(r, config.delay)).collect()),
+        ),
+    ]);
+    std::fs::write(&config.out, json.render() + "\n")
+        .map_err(|e| format!("{}: {e}", config.out.display()))
+}
+
+fn expected_handler(setup: Setup) -> &'static str {
+    match setup {
+        Setup::Files => "files",
+        _ => "redis",
+    }
+}
+
+fn settings_json(config: &Config, tls: bool) -> Json {
+    Json::obj(vec![
+        ("clients", Json::Int(config.clients as i64)),
+        ("php_workers", Json::Int(i64::from(config.workers))),
+        ("warmup_s", Json::Num(config.warmup.as_secs_f64())),
+        ("duration_s", Json::Num(config.duration.as_secs_f64())),
+        ("rounds", Json::Int(i64::from(config.rounds))),
+        (
+            "delay_ms_each_way",
+            Json::Num(config.delay.as_secs_f64() * 1000.0),
+        ),
+        ("lost_requests", Json::Int(i64::from(config.lost_requests))),
+        ("lost_hold_ms", Json::Int(i64::from(config.lost_hold_ms))),
+        ("lost_trials", Json::Int(i64::from(config.lost_trials))),
+        ("tls", Json::Bool(tls)),
+        (
+            "tls_certificate",
+            Json::str(if tls {
+                "self-signed RSA 2048, clients do not verify it"
+            } else {
+                "none"
+            }),
+        ),
+    ])
+}
+
+fn row_json(row: &RowResult, delay: Duration) -> Json {
+    let rps: Vec<f64> = row
+        .rounds
+        .iter()
+        .map(Outcome::requests_per_second)
+        .collect();
+    let pooled = Outcome::merge(&row.rounds);
+    let lost: Vec<f64> = row.lost.iter().map(|t| f64::from(t.lost)).collect();
+    let opt = |v: Option<f64>| v.map_or(Json::Null, Json::Num);
+    Json::obj(vec![
+        ("setup", Json::str(row.setup.name())),
+        ("network", Json::str(row.network.name(delay))),
+        ("skipped", row.skipped.clone().map_or(Json::Null, Json::Str)),
+        (
+            "rps_rounds",
+            Json::Arr(rps.iter().copied().map(Json::Num).collect()),
+        ),
+        ("rps_median", opt(stats::median(&rps))),
+        ("rps_min", opt(rps.iter().copied().reduce(f64::min))),
+        ("rps_max", opt(rps.iter().copied().reduce(f64::max))),
+        (
+            "pooled",
+            if row.rounds.is_empty() {
+                Json::Null
+            } else {
+                pooled.summary().to_json()
+            },
+        ),
+        (
+            "rounds",
+            Json::Arr(row.rounds.iter().map(|o| o.summary().to_json()).collect()),
+        ),
+        (
+            "lost_trials",
+            Json::Arr(row.lost.iter().map(lost::Trial::to_json).collect()),
+        ),
+        (
+            "redis_connections_per_request",
+            if row.requests == 0 || row.setup == Setup::Files {
+                Json::Null
+            } else {
+                Json::Num(row.connections as f64 / row.requests as f64)
+            },
+        ),
+        ("lost_median", opt(stats::median(&lost))),
+        ("lost_max", opt(lost.iter().copied().reduce(f64::max))),
+        (
+            "server_warnings",
+            Json::Int(row.server_warnings.len() as i64),
+        ),
+        (
+            "first_server_warning",
+            row.server_warnings
+                .first()
+                .cloned()
+                .map_or(Json::Null, Json::Str),
+        ),
+    ])
+}
+
+/// PHP, phpredis, Redis and OpenSSL versions of the runtime this runs in.
+fn runtime_versions() -> Json {
+    let output = |program: &str, args: &[&str]| -> String {
+        Command::new(program)
+            .args(args)
+            .output()
+            .ok()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+            .unwrap_or_default()
+    };
+    let os = std::fs::read_to_string("/etc/os-release")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("PRETTY_NAME="))
+        .unwrap_or("unknown")
+        .trim_matches('"')
+        .to_string();
+    let redis = output("redis-server", &["--version"]);
+    let redis = redis
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("v="))
+        .unwrap_or("unknown")
+        .to_string();
+    Json::obj(vec![
+        ("os", Json::Str(os)),
+        (
+            "php",
+            Json::Str(output("php", &["-r", "echo PHP_VERSION;"])),
+        ),
+        (
+            "phpredis",
+            Json::Str(output("php", &["-r", "echo phpversion('redis');"])),
+        ),
+        ("redis", Json::Str(redis)),
+        ("openssl", Json::Str(output("openssl", &["version"]))),
+    ])
+}
+
+fn runtime_line(runtime: &Json) -> String {
+    let Json::Obj(fields) = runtime else {
+        return String::new();
+    };
+    fields
+        .iter()
+        .map(|(k, v)| match v {
+            Json::Str(s) => format!("{k} {s}"),
+            _ => k.clone(),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn random_hex(bytes: usize) -> Result<String, String> {
+    let mut buf = vec![0u8; bytes];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut buf))
+        .map_err(|e| format!("/dev/urandom: {e}"))?;
+    Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+struct TlsFiles {
+    cert: PathBuf,
+    key: PathBuf,
+}
+
+/// A self-signed certificate for 127.0.0.1, as Heroku's Key-Value Store uses one.
+fn self_signed_certificate(work: &Path) -> Result<TlsFiles, String> {
+    let files = TlsFiles {
+        cert: work.join("redis-cert.pem"),
+        key: work.join("redis-key.pem"),
+    };
+    let status = Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+        ])
+        .args(["-subj", "/CN=localhost"])
+        .args(["-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"])
+        .arg("-keyout")
+        .arg(&files.key)
+        .arg("-out")
+        .arg(&files.cert)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .map_err(|e| format!("openssl: {e}"))?;
+    if !status.success() {
+        return Err("openssl could not make a certificate".into());
+    }
+    Ok(files)
+}
+
+fn free_port() -> Result<u16, String> {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .map_err(|e| format!("no free port: {e}"))
+}
+
+struct RedisServer {
+    port: u16,
+    tls_port: Option<u16>,
+    child: Child,
+}
+
+impl RedisServer {
+    fn start(work: &Path, password: &str, tls: Option<&TlsFiles>) -> Result<RedisServer, String> {
+        let dir = work.join("redis");
+        std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+        for _ in 0..5 {
+            let port = free_port()?;
+            let tls_port = tls.map(|_| free_port()).transpose()?;
+            let mut command = Command::new("redis-server");
+            command
+                .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
+                .args([
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                    "--requirepass",
+                    password,
+                ])
+                .arg("--dir")
+                .arg(&dir)
+                .arg("--logfile")
+                .arg(dir.join("redis.log"));
+            if let (Some(files), Some(tls_port)) = (tls, tls_port) {
+                command
+                    .args(["--tls-port", &tls_port.to_string()])
+                    .arg("--tls-cert-file")
+                    .arg(&files.cert)
+                    .arg("--tls-key-file")
+                    .arg(&files.key)
+                    .args(["--tls-auth-clients", "no"]);
+            }
+            let child = command
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .spawn()
+                .map_err(|e| format!("redis-server: {e}"))?;
+            sys::track_process(child.id());
+            let mut server = RedisServer {
+                port,
+                tls_port,
+                child,
+            };
+            if server.wait_ready(password) {
+                return Ok(server);
+            }
+        }
+        Err(format!(
+            "redis-server did not start; see {}",
+            dir.join("redis.log").display()
+        ))
+    }
+
+    fn wait_ready(&mut self, password: &str) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return false;
+            }
+            if let Ok(mut conn) = Resp::connect(self.port)
+                && conn.command(&["AUTH", password]).is_ok_and(|r| r == "+OK")
+                && conn.command(&["PING"]).is_ok_and(|r| r == "+PONG")
+            {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        false
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        sys::untrack_process(self.child.id());
+    }
+}
+
+/// A Redis connection for the probe: commands in, first reply line out.
+struct Resp {
+    reader: BufReader<TcpStream>,
+    writer: TcpStream,
+}
+
+impl Resp {
+    fn connect(port: u16) -> std::io::Result<Resp> {
+        let stream = TcpStream::connect(("127.0.0.1", port))?;
+        stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+        stream.set_nodelay(true)?;
+        Ok(Resp {
+            reader: BufReader::new(stream.try_clone()?),
+            writer: stream,
+        })
+    }
+
+    fn authed(port: u16, password: &str) -> Result<Resp, String> {
+        let mut conn = Resp::connect(port).map_err(|e| format!("Redis: {e}"))?;
+        match conn.command(&["AUTH", password]) {
+            Ok(reply) if reply == "+OK" => Ok(conn),
+            other => Err(format!("Redis AUTH: {other:?}")),
+        }
+    }
+
+    /// Connections Redis has accepted so far (INFO stats).
+    fn connections_received(&mut self) -> Result<u64, String> {
+        let head = self
+            .command(&["INFO", "stats"])
+            .map_err(|e| format!("INFO: {e}"))?;
+        let len: usize = head
+            .strip_prefix('$')
+            .and_then(|n| n.parse().ok())
+            .ok_or_else(|| format!("INFO: unexpected reply {head}"))?;
+        let mut body = vec![0u8; len + 2];
+        self.reader
+            .read_exact(&mut body)
+            .map_err(|e| format!("INFO: {e}"))?;
+        String::from_utf8_lossy(&body)
+            .lines()
+            .find_map(|l| l.strip_prefix("total_connections_received:"))
+            .and_then(|n| n.trim().parse().ok())
+            .ok_or_else(|| "INFO: no total_connections_received".to_string())
+    }
+
+    /// The lines MONITOR sent until nothing came for a moment.
+    fn drain(&mut self) -> Vec<String> {
+        let _ = self
+            .writer
+            .set_read_timeout(Some(Duration::from_millis(300)));
+        let mut lines = vec![];
+        loop {
+            let mut line = String::new();
+            match self.reader.read_line(&mut line) {
+                Ok(n) if n > 0 => lines.push(line.trim_end().to_string()),
+                _ => break,
+            }
+        }
+        lines
+    }
+
+    fn command(&mut self, args: &[&str]) -> std::io::Result<String> {
+        let mut request = format!("*{}\r\n", args.len()).into_bytes();
+        for arg in args {
+            request.extend(format!("${}\r\n{arg}\r\n", arg.len()).bytes());
+        }
+        self.writer.write_all(&request)?;
+        let mut line = String::new();
+        self.reader.read_line(&mut line)?;
+        Ok(line.trim_end().to_string())
+    }
+}
+
+/// What the delay proxy really adds, measured with PING: on one open connection (one
+/// round trip), and on a new connection each time (handshake + round trip).
+/// Returns the JSON, a line for the log, and the round trip it adds (ms).
+fn probe(ports: &Ports, password: &str) -> Result<(Json, String, f64), String> {
+    let ping = |port: u16| -> Result<f64, String> {
+        let mut conn = Resp::connect(port).map_err(|e| e.to_string())?;
+        conn.command(&["AUTH", password])
+            .map_err(|e| e.to_string())?;
+        let mut samples: Vec<u32> = (0..200)
+            .map(|_| {
+                let t = Instant::now();
+                let _ = conn.command(&["PING"]);
+                t.elapsed().as_micros() as u32
+            })
+            .collect();
+        samples.sort_unstable();
+        Ok(f64::from(stats::quantile(&samples, 0.5).unwrap_or(0)) / 1000.0)
+    };
+    let fresh = |port: u16| -> Result<f64, String> {
+        let mut samples: Vec<u32> = vec![];
+        for _ in 0..50 {
+            let t = Instant::now();
+            let mut conn = Resp::connect(port).map_err(|e| e.to_string())?;
+            conn.command(&["PING"]).map_err(|e| e.to_string())?;
+            samples.push(t.elapsed().as_micros() as u32);
+        }
+        samples.sort_unstable();
+        Ok(f64::from(stats::quantile(&samples, 0.5).unwrap_or(0)) / 1000.0)
+    };
+    let (direct, delayed) = (ping(ports.tcp)?, ping(ports.tcp_delay)?);
+    let (direct_new, delayed_new) = (fresh(ports.tcp)?, fresh(ports.tcp_delay)?);
+    let line = format!(
+        "delay proxy: PING round trip {direct:.3} ms direct, {delayed:.3} ms through the proxy; \
+         connect + PING {direct_new:.3} ms direct, {delayed_new:.3} ms through the proxy"
+    );
+    Ok((
+        Json::obj(vec![
+            ("ping_direct_ms", Json::Num(direct)),
+            ("ping_proxied_ms", Json::Num(delayed)),
+            ("connect_ping_direct_ms", Json::Num(direct_new)),
+            ("connect_ping_proxied_ms", Json::Num(delayed_new)),
+        ]),
+        line,
+        delayed - direct,
+    ))
+}
+
+/// The Redis commands one steady-state request sends (the third request on a session,
+/// served by a single PHP worker, watched with MONITOR), and whether it opened a new
+/// connection. Commands scripts run inside Redis are left out; arguments are not kept.
+/// Then the round trips a request waits for, measured: one client, one worker, the
+/// median latency with Redis behind the delay proxy minus the median without it,
+/// divided by the round trip the proxy adds.
+fn trace(
+    config: &Config,
+    setup: Setup,
+    ports: &Ports,
+    password: &str,
+    added_rtt_ms: f64,
+) -> Result<Json, String> {
+    let server = PhpServer::start(config, setup, Network::Tcp, ports, password, 1)?;
+    let mut monitor = Resp::authed(ports.tcp, password)?;
+    monitor
+        .command(&["MONITOR"])
+        .map_err(|e| format!("MONITOR: {e}"))?;
+    let mut session: Option<String> = None;
+    let mut requests: Vec<Vec<String>> = vec![];
+    for _ in 0..3 {
+        let response = crate::http::get(
+            server.port,
+            "/",
+            session.as_deref(),
+            Duration::from_secs(30),
+        )
+        .map_err(|e| e.to_string())?;
+        if session.is_none() {
+            session = response.new_session;
+        }
+        requests.push(monitor.drain());
+    }
+    let parse = |line: &str| -> Option<(String, String)> {
+        let (_, rest) = line.split_once(" [")?;
+        let (client, rest) = rest.split_once("] \"")?;
+        let client = client.split_once(' ')?.1.to_string();
+        let command = rest.split('"').next()?.to_ascii_uppercase();
+        (client != "lua").then_some((client, command))
+    };
+    let earlier: Vec<String> = requests[..2]
+        .iter()
+        .flatten()
+        .filter_map(|l| parse(l).map(|(client, _)| client))
+        .collect();
+    let last: Vec<(String, String)> = requests[2].iter().filter_map(|l| parse(l)).collect();
+    let new_connection = last.iter().any(|(client, _)| !earlier.contains(client));
+    drop(monitor);
+    drop(server);
+
+    let unloaded = |network: Network| -> Result<f64, String> {
+        let server = PhpServer::start(config, setup, network, ports, password, 1)?;
+        let outcome = load::run(&load::Settings {
+            port: server.port,
+            clients: 1,
+            warmup: Duration::from_millis(500),
+            duration: config.duration.min(Duration::from_secs(3)),
+            expect_handler: expected_handler(setup).into(),
+        });
+        outcome
+            .summary()
+            .p50_ms
+            .ok_or_else(|| format!("{}: no request completed", setup.name()))
+    };
+    let direct = unloaded(Network::Tcp)?;
+    let delayed = unloaded(Network::TcpDelay)?;
+    let round_trips = (delayed - direct) / added_rtt_ms;
+    eprintln!(
+        "    {:<24} {} Redis commands, {round_trips:.1} round trips \
+         (one client: p50 {direct:.2} ms, {delayed:.2} ms with the delay)",
+        setup.name(),
+        last.len()
+    );
+    Ok(Json::obj(vec![
+        ("setup", Json::str(setup.name())),
+        (
+            "commands",
+            Json::Arr(last.into_iter().map(|(_, c)| Json::Str(c)).collect()),
+        ),
+        ("new_connection", Json::Bool(new_connection)),
+        ("one_client_p50_ms", Json::Num(direct)),
+        ("one_client_p50_delayed_ms", Json::Num(delayed)),
+        ("round_trips", Json::Num(round_trips)),
+    ]))
+}
+
+/// PHP's built-in server for one setup, in its own process group; killed on drop.
+struct PhpServer {
+    port: u16,
+    child: Child,
+    log: PathBuf,
+    log_start: u64,
+}
+
+const DYNO: &str = r#"for f in "$HOME"/.profile.d/*.sh; do . "$f"; done
+cd "$HOME" && exec php -q -S "$1" -t public"#;
+
+impl PhpServer {
+    fn start(
+        config: &Config,
+        setup: Setup,
+        network: Network,
+        ports: &Ports,
+        password: &str,
+        workers: u32,
+    ) -> Result<PhpServer, String> {
+        let url = ports.port(network).map(|port| {
+            let scheme = if network.is_tls() { "rediss" } else { "redis" };
+            format!("{scheme}://:{password}@127.0.0.1:{port}")
+        });
+        let log = config.work.join("logs").join(format!(
+            "{}-{}.log",
+            setup.name(),
+            network.name(config.delay).replace([' ', '+'], "")
+        ));
+        let mut last_error = String::new();
+        for _ in 0..3 {
+            let port = free_port()?;
+            let address = format!("127.0.0.1:{port}");
+            let docroot = config.slug.join("public");
+            let mut command = match setup {
+                Setup::Files => {
+                    let mut c = Command::new("php");
+                    c.arg("-d").arg(format!(
+                        "session.save_path={}",
+                        config.work.join("file-sessions").display()
+                    ));
+                    c.args(["-q", "-S", &address, "-t"]).arg(&docroot);
+                    c
+                }
+                Setup::Handwritten => {
+                    let mut c = Command::new("php");
+                    c.arg("-d").arg(format!(
+                        "auto_prepend_file={}",
+                        config.handwritten.display()
+                    ));
+                    c.args(["-q", "-S", &address, "-t"]).arg(&docroot);
+                    c
+                }
+                Setup::Buildpack | Setup::BuildpackNoLock => {
+                    let mut c = Command::new("bash");
+                    c.args(["-c", DYNO, "dyno", &address]);
+                    c
+                }
+            };
+            command
+                .env_clear()
+                .env("PATH", std::env::var("PATH").unwrap_or_default())
+                .env("HOME", &config.slug)
+                .current_dir(&config.slug)
+                .process_group(0)
+                .stdin(Stdio::null())
+                .stdout(Stdio::null());
+            if let Some(url) = &url {
+                command.env("REDIS_URL", url);
+            }
+            if setup == Setup::BuildpackNoLock {
+                command.env("PHP_REDIS_SESSIONS_LOCKING", "0");
+            }
+            if workers > 1 {
+                command.env("PHP_CLI_SERVER_WORKERS", workers.to_string());
+            }
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&log)
+                .map_err(|e| format!("{}: {e}", log.display()))?;
+            let log_start = file.metadata().map(|m| m.len()).unwrap_or(0);
+            let child = command
+                .stderr(file)
+                .spawn()
+                .map_err(|e| format!("cannot start PHP: {e}"))?;
+            sys::track_group(child.id());
+            let server = PhpServer {
+                port,
+                child,
+                log: log.clone(),
+                log_start,
+            };
+            match server.check(expected_handler(setup)) {
+                Ok(()) => return Ok(server),
+                Err(error) => last_error = error,
+            }
+        }
+        Err(format!(
+            "{} / {}: {last_error}",
+            setup.name(),
+            network.name(config.delay)
+        ))
+    }
+
+    /// Waits for the server, then checks one request reaches the expected save handler.
+    fn check(&self, handler: &str) -> Result<(), String> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            if Instant::now() > deadline {
+                return Err("PHP's web server did not start".into());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let response = crate::http::get(self.port, "/", None, Duration::from_secs(30))
+            .map_err(|e| e.to_string())?;
+        if response.status != 200 || response.save_handler() != Some(handler) {
+            return Err(format!(
+                "expected save handler {handler}, got HTTP {} {}; log: {}",
+                response.status,
+                response.body.trim(),
+                self.warnings().join(" | ")
+            ));
+        }
+        Ok(())
+    }
+
+    /// Warnings and errors PHP logged since this server started.
+    fn warnings(&self) -> Vec<String> {
+        let text = std::fs::read(&self.log).unwrap_or_default();
+        let start = usize::try_from(self.log_start).unwrap_or(0).min(text.len());
+        String::from_utf8_lossy(&text[start..])
+            .lines()
+            .filter(|l| !l.contains("Development Server") && !l.trim().is_empty())
+            .map(str::to_string)
+            .collect()
+    }
+}
+
+impl Drop for PhpServer {
+    fn drop(&mut self) {
+        sys::kill_group(self.child.id());
+        let _ = self.child.wait();
+        sys::untrack_group(self.child.id());
+    }
+}
