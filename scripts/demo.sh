@@ -66,3 +66,8 @@ echo "==> In Redis: GET PHPREDIS_SESSION:$session_id"
 REDISCLI_AUTH=$password redis-cli -p "$redis_port" --no-auth-warning GET "PHPREDIS_SESSION:$session_id"
 echo "==> TTL (session.gc_maxlifetime):"
 REDISCLI_AUTH=$password redis-cli -p "$redis_port" --no-auth-warning TTL "PHPREDIS_SESSION:$session_id"
+
+echo "==> heroku run php-redis-sessions doctor (a one-off process in the same dyno setup)"
+# shellcheck disable=SC2016 # expanded by the dyno shell
+env -i PATH="$PATH" HOME="$work/app" REDIS_URL="redis://:$encoded@127.0.0.1:$redis_port" \
+  bash -c 'for f in "$HOME"/.profile.d/*.sh; do . "$f"; done; cd "$HOME" && php-redis-sessions doctor'
