@@ -5,9 +5,16 @@
 # Without a usable URL it exports nothing: PHP keeps its default file sessions.
 # `php-redis-sessions doctor` on PATH, for `heroku run php-redis-sessions doctor`.
 case ":$PATH:" in
-  *":$HOME/.php-redis-sessions/bin:"*) ;;
-  *) export PATH="$PATH:$HOME/.php-redis-sessions/bin" ;;
+  *":${HOME:-/app}/.php-redis-sessions/bin:"*) ;;
+  *) export PATH="$PATH:${HOME:-/app}/.php-redis-sessions/bin" ;;
 esac
-if [ -x "$HOME/.php-redis-sessions/bin/php-redis-sessions" ]; then
-  eval "$("$HOME/.php-redis-sessions/bin/php-redis-sessions" boot --shell)"
+if [ -x "${HOME:-/app}/.php-redis-sessions/bin/php-redis-sessions" ]; then
+  # The exports hold the password: never let a shell that traces (set -x, set -v) echo
+  # them into the dyno's log. The shell's options are restored right after.
+  __php_redis_sessions_flags=$-
+  set +xv
+  eval "$("${HOME:-/app}/.php-redis-sessions/bin/php-redis-sessions" boot --shell)"
+  case $__php_redis_sessions_flags in *v*) set -v ;; esac
+  case $__php_redis_sessions_flags in *x*) set -x ;; esac
+  unset __php_redis_sessions_flags
 fi

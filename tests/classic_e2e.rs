@@ -511,4 +511,77 @@ in_both_runtimes!(
     concurrent_requests_lose_no_write,
     without_locking_concurrent_requests_lose_writes,
     boot_writes_no_file,
+    tracing_strict_shell_shows_no_secret,
 );
+
+/// A shell that traces (`set -xv`, say from a user's own `.profile`) and is strict
+/// (`set -euo pipefail`) still boots, gets Redis sessions, keeps its options, and echoes
+/// no secret into the log.
+fn tracing_strict_shell_shows_no_secret(rt: &Runtime) {
+    let redis = Redis::start_in(rt);
+    let password = format!("{SECRET_MARKER}-traced");
+    redis.require_password(&password);
+    let buildpack = Buildpack::assemble();
+    let slug = build(&buildpack, &example_app(), &[]);
+    let url = format!(
+        "redis://:{}@127.0.0.1:{}",
+        url_encode(&password),
+        redis.port
+    );
+    let script = repo_dir().join("tests/php/session.php");
+    let command = format!(
+        "set -euxv -o pipefail\nfor f in \"$HOME\"/.profile.d/*.sh; do . \"$f\"; done\n\
+         echo \"flags=$-\" >&2\nphp {}",
+        script.display()
+    );
+    let env = [
+        ("HOME", slug.path().as_os_str()),
+        ("REDIS_URL", std::ffi::OsStr::new(&url)),
+        ("SESSION_ID", std::ffi::OsStr::new("traced")),
+    ];
+    let php_dir = repo_dir().join("tests/php");
+    let out: Ran = rt
+        .command(
+            "bash",
+            &[std::ffi::OsStr::new("-c"), std::ffi::OsStr::new(&command)],
+            &env,
+            &[slug.path(), &php_dir],
+            slug.path(),
+        )
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!(
+        out.code,
+        Some(0),
+        "the strict shell did not survive the boot"
+    );
+    let report = SessionReport::parse(&out.stdout).expect("no session report");
+    assert_eq!(
+        (report.save_handler.as_str(), report.visits),
+        ("redis", Some(1))
+    );
+    assert!(
+        out.stderr.contains("flags=")
+            && out.stderr.lines().any(|l| l.starts_with("flags=")
+                && l.contains('x')
+                && l.contains('v')
+                && l.contains('e')
+                && l.contains('u')),
+        "the shell's options were not restored"
+    );
+    assert!(out.stderr.contains("+ "), "the shell did trace");
+    let traced = out
+        .stderr
+        .replace(&url_encode(&password), "")
+        .replace(&password, "");
+    assert_eq!(
+        traced.len(),
+        out.stderr.len(),
+        "the trace shows the password"
+    );
+    assert!(
+        !out.stderr.contains(SECRET_MARKER) && !out.stderr.contains("auth="),
+        "the trace shows a secret"
+    );
+}
