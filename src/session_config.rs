@@ -12,10 +12,13 @@ pub const DEFAULT_PREFIX: &str = "PHPREDIS_SESSION:";
 /// phpredis' key prefix for sessions of the `rediscluster` handler.
 pub const CLUSTER_DEFAULT_PREFIX: &str = "PHPREDIS_CLUSTER_SESSION:";
 
-/// Heroku's first Redis add-ons put a dummy user named `h` in their URLs.
-pub const LEGACY_HEROKU_USER: &str = "h";
-/// Redis 6's name for the user that a password-only `AUTH` logs in as.
-pub const DEFAULT_USER: &str = "default";
+/// Users in provider URLs that stand for "the password alone": Heroku's first Redis
+/// add-ons put a dummy `h` in their URLs, Redis To Go and older Redis Cloud URLs carry
+/// `redistogo` and `rediscloud` the same way (their servers only know `requirepass`),
+/// and `default` is Redis 6's name for the user a password-only `AUTH` logs in as.
+/// A password-only `AUTH` works with every Redis version; `AUTH user pass` needs an ACL
+/// user of that name, which none of these servers has.
+pub const NOMINAL_USERS: &[&str] = &["h", "default", "redistogo", "rediscloud"];
 
 /// What PHP needs: the ini values for the session handler.
 #[derive(Debug, Clone, PartialEq)]
@@ -277,6 +280,9 @@ fn cluster(servers: &[Server], settings: &Settings) -> Result<SessionConfig, Url
         })
         .collect();
     query.extend(auth(&first.user, &first.password).1);
+    if let Some(prefix) = &settings.prefix {
+        query.push(format!("prefix={}", encode(prefix.as_bytes())));
+    }
     common_query(&mut query, settings, first.tls);
     Ok(SessionConfig {
         save_handler: "rediscluster",
@@ -353,8 +359,10 @@ fn database(path: &str) -> Result<Option<u32>, UrlError> {
 }
 
 fn auth(user: &[u8], password: &[u8]) -> (AuthKind, Vec<String>) {
-    let user_is_nominal =
-        user.is_empty() || user == LEGACY_HEROKU_USER.as_bytes() || user == DEFAULT_USER.as_bytes();
+    let user_is_nominal = user.is_empty()
+        || NOMINAL_USERS
+            .iter()
+            .any(|nominal| user == nominal.as_bytes());
     match (user_is_nominal, password.is_empty()) {
         (true, true) => (AuthKind::None, vec![]),
         (false, true) => (AuthKind::UserWithoutPassword, vec![]),
@@ -812,6 +820,34 @@ mod tests {
         }
         // `h` and no user are the same login only to phpredis' eyes after mapping; be strict.
         assert!(derive("redis://:a@h:1,redis://:a@h:2", &settings).is_ok());
+    }
+
+    #[test]
+    fn cluster_keeps_a_configured_prefix() {
+        let mut settings = Settings::default();
+        settings.cluster = true;
+        settings.prefix = Some("app:".into());
+        let config = derive("redis://h:7000", &settings).unwrap();
+        assert_eq!(
+            config.save_path,
+            format!("seed[]=h%3A7000&prefix=app%3A&{TAIL}")
+        );
+        assert_eq!(config.summary.key_prefix, "app:");
+    }
+
+    #[test]
+    fn provider_dummy_users_log_in_with_the_password_alone() {
+        for user in ["h", "default", "redistogo", "rediscloud"] {
+            assert_eq!(
+                path(&format!("redis://{user}:pw@host:1")),
+                format!("tcp://host:1?auth=pw&{TAIL}"),
+                "{user}"
+            );
+        }
+        assert_eq!(
+            path("redis://redistogo2:pw@host:1"),
+            format!("tcp://host:1?auth[]=redistogo2&auth[]=pw&{TAIL}")
+        );
     }
 
     #[test]
