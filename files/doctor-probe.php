@@ -33,8 +33,9 @@ if ($target['cluster']) {
     $start = hrtime(true);
     try {
         $args = [null, $seeds, $target['timeout'], $target['read_timeout'], false, $auth($target['servers'][0])];
-        if ($context) {
-            $args[] = $context;
+        if ($target['tls']) {
+            // RedisCluster takes the SSL options themselves, not ['stream' => ...].
+            $args[] = $target['stream'];
         }
         $cluster = new RedisCluster(...$args);
         foreach ($cluster->_masters() as $master) {

@@ -368,7 +368,7 @@ pub fn doctor_decision(decision: &crate::boot::Decision) -> Vec<String> {
     lines.push(row(
         "Database",
         match (summary.mode, summary.database) {
-            (Mode::Cluster(_), _) => "none (a cluster has one)".into(),
+            (Mode::Cluster(_), _) => "none (a cluster has no databases)".into(),
             (_, database) => database.unwrap_or(0).to_string(),
         },
     ));

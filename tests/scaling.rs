@@ -180,16 +180,22 @@ impl Cluster {
     }
 }
 
+/// Sessions through a cluster: written, found again, spread over the masters under
+/// `key_prefix`; then the doctor, as a user would run it, finds all well.
 fn assert_cluster_sessions(
     rt: &Runtime,
     cluster: &Cluster,
     url: &str,
     password: &str,
     prefix: &str,
+    key_prefix: &str,
 ) {
     let buildpack = Buildpack::assemble();
     let slug = build(&buildpack, &repo_dir().join("example"), &[]);
-    let vars = [("REDIS_URL", url), ("PHP_REDIS_SESSIONS_CLUSTER", "1")];
+    let mut vars = vec![("REDIS_URL", url), ("PHP_REDIS_SESSIONS_CLUSTER", "1")];
+    if key_prefix != "PHPREDIS_CLUSTER_SESSION:" {
+        vars.push(("PHP_REDIS_SESSIONS_PREFIX", key_prefix));
+    }
     let (first, ran) = visit_many(rt, slug.path(), &vars, prefix);
     assert!(
         first.iter().all(|v| *v == Some(1)),
@@ -212,13 +218,34 @@ fn assert_cluster_sessions(
     let per_node: Vec<usize> = cluster
         .nodes
         .iter()
-        .map(|n| session_keys(n, "PHPREDIS_CLUSTER_SESSION:", prefix))
+        .map(|n| session_keys(n, key_prefix, prefix))
         .collect();
     assert_eq!(per_node.iter().sum::<usize>(), COUNT, "{per_node:?}");
     assert!(
         per_node.iter().all(|n| *n > 0),
         "the sessions did not spread over the slots: {per_node:?}"
     );
+
+    let doctor = dyno_run(rt, slug.path(), &vars, "php-redis-sessions doctor");
+    assert_eq!(
+        doctor.code,
+        Some(0),
+        "the doctor failed on a working cluster: {}",
+        doctor.stdout
+    );
+    assert!(
+        doctor.stdout.contains("Locking       unavailable"),
+        "{}",
+        doctor.stdout
+    );
+    assert!(
+        doctor
+            .stdout
+            .contains(&format!("Key prefix    {key_prefix}")),
+        "{}",
+        doctor.stdout
+    );
+    assert_no_secret("doctor output", &doctor.all(), &[password]);
 }
 
 /// One seed is enough: phpredis learns the other masters from it.
@@ -230,7 +257,14 @@ fn cluster_sessions_spread_over_the_slots(rt: &Runtime) {
         url_encode(&password),
         cluster.nodes[0].port
     );
-    assert_cluster_sessions(rt, &cluster, &url, &password, "cluster");
+    assert_cluster_sessions(
+        rt,
+        &cluster,
+        &url,
+        &password,
+        "cluster",
+        "PHPREDIS_CLUSTER_SESSION:",
+    );
 }
 
 /// Every master as a seed, as a comma-separated list.
@@ -249,7 +283,7 @@ fn cluster_with_every_master_as_a_seed(rt: &Runtime) {
         })
         .collect::<Vec<_>>()
         .join(",");
-    assert_cluster_sessions(rt, &cluster, &url, &password, "seeds");
+    assert_cluster_sessions(rt, &cluster, &url, &password, "seeds", "myapp:sessions:");
 }
 
 in_both_runtimes!(
@@ -271,5 +305,12 @@ fn tls_cluster_on_phpredis6() {
         url_encode(&password),
         cluster.nodes[0].tls_port
     );
-    assert_cluster_sessions(&rt, &cluster, &url, &password, "tlscluster");
+    assert_cluster_sessions(
+        &rt,
+        &cluster,
+        &url,
+        &password,
+        "tlscluster",
+        "PHPREDIS_CLUSTER_SESSION:",
+    );
 }
