@@ -144,8 +144,10 @@ pub fn read(lookup: impl Fn(&str) -> Option<String>) -> (Settings, Vec<InvalidSe
 
     if let Some(path) = get(TLS_CA_FILE) {
         // A CA file only makes sense with verification: setting it turns verification on
-        // unless PHP_REDIS_SESSIONS_TLS_VERIFY says 0 explicitly.
-        if get(TLS_VERIFY).is_none() {
+        // unless PHP_REDIS_SESSIONS_TLS_VERIFY says 0 explicitly (an invalid value, already
+        // warned about, does not count as saying 0).
+        let explicitly_off = get(TLS_VERIFY).and_then(|value| parse_flag(&value)) == Some(false);
+        if !explicitly_off {
             settings.tls.verify = true;
         }
         settings.tls.ca_file = Some(path);
@@ -309,6 +311,13 @@ mod tests {
     #[test]
     fn ca_file_turns_verification_on_unless_told_otherwise() {
         assert!(read_from(&[(TLS_CA_FILE, "/ca.pem")]).0.tls.verify);
+        // An invalid TLS_VERIFY (warned about) does not switch the CA file's verification off.
+        assert!(
+            read_from(&[(TLS_CA_FILE, "/ca.pem"), (TLS_VERIFY, "2")])
+                .0
+                .tls
+                .verify
+        );
         assert!(
             !read_from(&[(TLS_CA_FILE, "/ca.pem"), (TLS_VERIFY, "0")])
                 .0
