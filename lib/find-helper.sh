@@ -120,11 +120,17 @@ build_helper() {
 
 # The URL without user info, query or fragment: what the log may show.
 display_url() {
-  local url=${1%%[?#]*}
-  if [[ $url =~ ^([A-Za-z][A-Za-z0-9+.-]*://)[^/]*@(.*)$ ]]; then
-    url=${BASH_REMATCH[1]}${BASH_REMATCH[2]}
+  local url=${1%%[?#]*} scheme='' authority rest=''
+  if [[ $url =~ ^([A-Za-z][A-Za-z0-9+.-]*://)(.*)$ ]]; then
+    scheme=${BASH_REMATCH[1]}
+    url=${BASH_REMATCH[2]}
   fi
-  printf '%s\n' "$url"
+  # User info ends at the last @ before the first /, with or without a scheme (curl
+  # takes `user:token@host/path` too).
+  authority=${url%%/*}
+  [ "$authority" = "$url" ] || rest=/${url#*/}
+  authority=${authority##*@}
+  printf '%s\n' "$scheme$authority$rest"
 }
 
 # `toml_string FILE TABLE KEY`: the basic-string value of KEY in [TABLE]. Enough for this

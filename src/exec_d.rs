@@ -31,8 +31,14 @@ pub enum ExecDError {
 
 /// True when this executable sits in an `exec.d` directory: how the helper, which the
 /// launcher runs without arguments, knows it is the exec.d program.
+/// Also by the path it was started with (argv[0], a full path from the launcher), in case
+/// `/proc/self/exe` cannot be read: a no-argument run must never end in a usage error,
+/// which would abort the launch.
 pub fn invoked_as_exec_d() -> bool {
     std::env::current_exe().is_ok_and(|exe| is_in_exec_d(&exe))
+        || std::env::args_os()
+            .next()
+            .is_some_and(|arg0| is_in_exec_d(Path::new(&arg0)))
 }
 
 fn is_in_exec_d(exe: &Path) -> bool {

@@ -457,10 +457,10 @@ fn scripts_read_buildpack_toml_like_a_toml_parser() {
 #[test]
 fn urls_are_shown_without_credentials_query_or_fragment() {
     let shown = bash_with_find_helper(
-        r#"for u in 'https://h/p/a' 'https://u:p@h:1/p?x=1#f' 'http://tok@h/p#x' 'https://h/p@x?y=@'; do display_url "$u"; done"#,
+        r#"for u in 'https://h/p/a' 'https://u:p@h:1/p?x=1#f' 'http://tok@h/p#x' 'https://h/p@x?y=@' 'u:tok@mirror/p' 'a@b@h/p'; do display_url "$u"; done"#,
     );
     assert_eq!(
         shown,
-        "https://h/p/a\nhttps://h:1/p\nhttp://h/p\nhttps://h/p@x\n"
+        "https://h/p/a\nhttps://h:1/p\nhttp://h/p\nhttps://h/p@x\nmirror/p\nh/p\n"
     );
 }
