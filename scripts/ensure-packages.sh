@@ -10,6 +10,7 @@ ensure_packages() {
   command -v shellcheck >/dev/null || missing+=(shellcheck)
   command -v curl >/dev/null || missing+=(curl)
   command -v readelf >/dev/null || missing+=(binutils)
+  command -v openssl >/dev/null || missing+=(openssl)
   if [ "${#missing[@]}" -gt 0 ]; then
     echo "==> Installing Debian packages: ${missing[*]}"
     local sudo=()

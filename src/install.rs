@@ -103,6 +103,8 @@ mod tests {
         ] {
             assert!(SESSION_INI.contains(&format!("\"${{{name}}}\"")), "{name}");
         }
-        assert!(PROFILE_SCRIPT.contains("$HOME/.php-redis-sessions/bin/php-redis-sessions"));
+        assert!(
+            PROFILE_SCRIPT.contains("${HOME:-/app}/.php-redis-sessions/bin/php-redis-sessions")
+        );
     }
 }

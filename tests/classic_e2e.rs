@@ -367,8 +367,10 @@ fn compile_twice_gives_the_same_slug() {
     };
     let args = [build_dir.path(), cache_dir.path(), env_dir.path()];
     let first_log = run(&buildpack.bin("compile"), &args, build_dir.path(), &[]);
+    assert_eq!(first_log.code, Some(0), "{}", first_log.all());
     let first = snapshot(build_dir.path());
     let second_log = run(&buildpack.bin("compile"), &args, build_dir.path(), &[]);
+    assert_eq!(second_log.code, Some(0), "{}", second_log.all());
     assert_eq!(first, snapshot(build_dir.path()));
     assert_eq!(first_log.stdout, second_log.stdout);
 }
@@ -454,7 +456,11 @@ fn boot_writes_no_file(rt: &Runtime) {
     .unwrap();
     assert_eq!((ran.code, ran.all()), (Some(0), String::new()));
     assert_eq!(before, listing(slug.path()));
-    assert!(walk(tmp.path()).is_empty(), "boot wrote into TMPDIR");
+    // On the host the dyno's TMPDIR is this directory; the Debian 13 runtime has a /tmp of
+    // its own for every run, gone with it, so there the slug listing is the check.
+    if !rt.is_trixie() {
+        assert!(walk(tmp.path()).is_empty(), "boot wrote into TMPDIR");
+    }
     assert_tree_has_no_secret(slug.path(), &[&password]);
 }
 
