@@ -233,6 +233,39 @@ fn other_url_variable(rt: &Runtime) {
     assert!(redis.get(3, &session_key("othervar")).is_some());
 }
 
+/// Without REDIS_URL, boot searches: a Heroku Key-Value Store instance's color variable
+/// comes before REDISCLOUD_URL, and boot names the variable it took.
+fn url_found_by_search(rt: &Runtime) {
+    let redis = Redis::start_in(rt);
+    let password = format!("{SECRET_MARKER}-pink");
+    redis.require_password(&password);
+    let buildpack = Buildpack::assemble();
+    let slug = build(&buildpack, &example_app(), &[]);
+    let pink = format!(
+        "redis://:{}@127.0.0.1:{}/4",
+        url_encode(&password),
+        redis.port
+    );
+    let unused = format!("redis://127.0.0.1:{}", free_port());
+    let vars = [
+        ("HEROKU_REDIS_PINK_URL", pink.as_str()),
+        ("REDISCLOUD_URL", unused.as_str()),
+    ];
+    let id = unique_session_id("search");
+    let (report, ran) = php_session(rt, slug.path(), &vars, &id);
+    assert_eq!(
+        (report.save_handler.as_str(), report.visits),
+        ("redis", Some(1))
+    );
+    assert_eq!(
+        ran.stderr,
+        "php-redis-sessions: REDIS_URL is not set, so sessions use HEROKU_REDIS_PINK_URL; \
+         set PHP_REDIS_SESSIONS_URL_VAR to choose another variable\n"
+    );
+    assert!(redis.get(4, &session_key(&id)).is_some());
+    assert_no_secret("dyno output", &ran.all(), &[&password]);
+}
+
 fn user_scan_dir_is_kept(rt: &Runtime) {
     let redis = Redis::start_in(rt);
     let buildpack = Buildpack::assemble();
@@ -518,6 +551,7 @@ in_both_runtimes!(
     without_locking_concurrent_requests_lose_writes,
     boot_writes_no_file,
     tracing_strict_shell_shows_no_secret,
+    url_found_by_search,
 );
 
 /// A shell that traces (`set -xv`, say from a user's own `.profile`) and is strict
