@@ -142,8 +142,8 @@ fn redis_outcome(
         }
         EnvValue::NotUnicode => return Outcome::FileSessions(Fallback::UrlNotUnicode { url_var }),
     };
-    let (config, servers) = match session_config::derive(&url, settings)
-        .and_then(|config| Ok((config, session_config::parse_servers(&url)?)))
+    let (config, servers) = match session_config::parse_servers(&url)
+        .and_then(|servers| Ok((session_config::derive_for(&servers, settings)?, servers)))
     {
         Ok(derived) => derived,
         Err(error) => return Outcome::FileSessions(Fallback::UrlUnusable { url_var, error }),

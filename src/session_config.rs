@@ -195,9 +195,13 @@ pub fn parse_server(url: &str) -> Result<Server, UrlError> {
 /// Derives the session configuration for the URL or URLs in `text`: one server, shards
 /// over several (`redis` handler), or a cluster (`rediscluster`) when the settings say so.
 pub fn derive(text: &str, settings: &Settings) -> Result<SessionConfig, UrlError> {
-    let servers = parse_servers(text)?;
+    derive_for(&parse_servers(text)?, settings)
+}
+
+/// The session configuration for servers already parsed (at least one).
+pub fn derive_for(servers: &[Server], settings: &Settings) -> Result<SessionConfig, UrlError> {
     if settings.cluster {
-        return cluster(&servers, settings);
+        return cluster(servers, settings);
     }
     let shards = servers.len() > 1;
     // phpredis takes a session's lock on the server its id points to, but releases it on
