@@ -329,18 +329,12 @@ fn build_log_and_files() {
     .unwrap();
     insta::assert_snapshot!("session_ini", ini);
 
-    let mut written: Vec<String> = walk(slug.path())
+    let mut written: Vec<String> = mode_listing(slug.path())
         .into_iter()
-        .filter(|p| !p.starts_with(slug.path().join("public")))
-        .map(|p| {
-            let mode = std::os::unix::fs::PermissionsExt::mode(
-                &std::fs::metadata(&p).unwrap().permissions(),
-            );
-            format!(
-                "{:o} {}",
-                mode & 0o7777,
-                p.strip_prefix(slug.path()).unwrap().display()
-            )
+        .filter(|line| {
+            !line
+                .split_once(' ')
+                .is_some_and(|(_, path)| path.starts_with("public"))
         })
         .collect();
     written.sort();

@@ -463,20 +463,7 @@ fn normalized_build_log(log: &str) -> String {
 }
 
 fn tree_listing(dir: &Path) -> String {
-    walk(dir)
-        .into_iter()
-        .map(|p| {
-            let mode = std::os::unix::fs::PermissionsExt::mode(
-                &std::fs::metadata(&p).unwrap().permissions(),
-            );
-            format!(
-                "{:o} {}",
-                mode & 0o7777,
-                p.strip_prefix(dir).unwrap().display()
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+    mode_listing(dir).join("\n")
 }
 
 fn tree_contents(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {

@@ -198,12 +198,7 @@ in_both_runtimes!(
 fn doctor_tls_verification_failed() {
     let rt = Runtime::trixie();
     let tls = TlsFiles::create();
-    let redis = Redis::start_with(RedisOptions {
-        runtime: rt.clone(),
-        bind: "127.0.0.1",
-        tls: Some(&tls),
-        cluster: false,
-    });
+    let redis = Redis::start_tls(&rt, &tls);
     let password = format!("{SECRET_MARKER}tls-doctor");
     redis.require_password(&password);
     let (_bp, slug) = setup();

@@ -12,22 +12,6 @@ use support::*;
 
 const ASSET: &str = "php-redis-sessions-x86_64-linux";
 
-fn listing(dir: &Path) -> Vec<String> {
-    walk(dir)
-        .into_iter()
-        .map(|p| {
-            let mode = std::os::unix::fs::PermissionsExt::mode(
-                &std::fs::metadata(&p).unwrap().permissions(),
-            );
-            format!(
-                "{:o} {}",
-                mode & 0o777,
-                p.strip_prefix(dir).unwrap().display()
-            )
-        })
-        .collect()
-}
-
 fn readelf(args: &[&str], file: &Path) -> String {
     let out = Command::new("readelf")
         .args(args)
@@ -55,7 +39,7 @@ fn package_makes_a_static_buildpack_that_builds_and_runs() {
     let version = env!("CARGO_PKG_VERSION");
     let name = format!("php-redis-sessions-buildpack-{version}");
     let dir = out.path().join(&name);
-    insta::assert_snapshot!("package_directory", listing(&dir).join("\n"));
+    insta::assert_snapshot!("package_directory", mode_listing(&dir).join("\n"));
     for file in [
         "bin/detect",
         "bin/compile",
@@ -106,7 +90,7 @@ fn package_makes_a_static_buildpack_that_builds_and_runs() {
         .status()
         .unwrap();
     assert!(untar.success());
-    assert_eq!(listing(extracted.path()), listing(&dir));
+    assert_eq!(mode_listing(extracted.path()), mode_listing(&dir));
 
     // Heroku classic, from the tarball: build, boot a dyno, keep a session in Redis.
     let redis = Redis::start();

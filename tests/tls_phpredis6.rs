@@ -19,12 +19,7 @@ struct TlsSetup {
 fn setup() -> TlsSetup {
     let rt = Runtime::trixie();
     let tls = TlsFiles::create();
-    let redis = Redis::start_with(RedisOptions {
-        runtime: rt.clone(),
-        bind: "127.0.0.1",
-        tls: Some(&tls),
-        cluster: false,
-    });
+    let redis = Redis::start_tls(&rt, &tls);
     let buildpack = Buildpack::assemble();
     let slug = build(&buildpack, &repo_dir().join("example"), &[]);
     // Users commit their CA file with the app, so it is in the slug.

@@ -85,6 +85,23 @@ pub fn assert_tree_has_no_secret(dir: &Path, passwords: &[&str]) {
     }
 }
 
+/// `MODE PATH` for everything under `dir`, in path order: what a build wrote, and how.
+pub fn mode_listing(dir: &Path) -> Vec<String> {
+    walk(dir)
+        .into_iter()
+        .map(|p| {
+            let mode = std::os::unix::fs::PermissionsExt::mode(
+                &std::fs::metadata(&p).unwrap().permissions(),
+            );
+            format!(
+                "{:o} {}",
+                mode & 0o7777,
+                p.strip_prefix(dir).unwrap().display()
+            )
+        })
+        .collect()
+}
+
 pub fn walk(dir: &Path) -> Vec<PathBuf> {
     let mut out = vec![];
     let mut stack = vec![dir.to_path_buf()];
@@ -378,16 +395,14 @@ impl Ran {
 /// Runs a command with a minimal environment (PATH only, plus `vars`), as Heroku's build
 /// does not pass the developer's environment either.
 pub fn run(program: &Path, args: &[&Path], cwd: &Path, vars: &[(&str, &str)]) -> Ran {
-    let mut command = Command::new(program);
-    command
-        .args(args)
-        .current_dir(cwd)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap());
-    for (name, value) in vars {
-        command.env(name, value);
-    }
-    command.stdin(Stdio::null()).output().unwrap().into()
+    let args: Vec<&OsStr> = args.iter().map(|a| a.as_os_str()).collect();
+    let env: Vec<(&str, &OsStr)> = vars.iter().map(|(n, v)| (*n, OsStr::new(*v))).collect();
+    let program = program.to_str().expect("test paths are UTF-8");
+    Runtime::Host
+        .command(program, &args, &env, &[], cwd)
+        .output()
+        .unwrap()
+        .into()
 }
 
 /// The result of `bin/detect`, `bin/compile` and `bin/release` on an app, with the slug
@@ -573,6 +588,16 @@ impl Redis {
             runtime: runtime.clone(),
             bind: "127.0.0.1",
             tls: None,
+            cluster: false,
+        })
+    }
+
+    /// Plain TCP on `port` for the test's client, TLS with `tls`'s certificate on `tls_port`.
+    pub fn start_tls(runtime: &Runtime, tls: &TlsFiles) -> Redis {
+        Redis::start_with(RedisOptions {
+            runtime: runtime.clone(),
+            bind: "127.0.0.1",
+            tls: Some(tls),
             cluster: false,
         })
     }
