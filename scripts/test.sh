@@ -16,7 +16,7 @@ trap 'rm -f "$log"' EXIT
 echo "==> cargo fmt --check"
 cargo fmt --check
 echo "==> cargo clippy"
-cargo clippy --quiet --all-targets -- -D warnings
+cargo clippy --quiet --workspace --all-targets -- -D warnings
 echo "==> benchmarks/: cargo fmt --check and clippy (linted here, run only by scripts/bench.sh)"
 cargo fmt --check --manifest-path benchmarks/Cargo.toml
 cargo clippy --quiet --all-targets --manifest-path benchmarks/Cargo.toml --target-dir target/bench -- -D warnings

@@ -4,7 +4,7 @@
 //! group order, then runs every exec.d program with file descriptor 3 open on a pipe and
 //! applies the TOML it writes, as the launcher does before a process starts.
 
-use super::{Ran, copy_dir};
+use crate::support::{Ran, copy_dir};
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::os::fd::AsRawFd;

@@ -2,14 +2,12 @@
 //! every kind of malformed REDIS_URL. Each gets a clear message, none a panic, and boot
 //! always leaves a dyno that starts with working file sessions.
 
-mod support;
-
+use crate::support::*;
 use std::ffi::OsStr;
 use std::fs;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use support::*;
 
 const WITH_REDIS: &str = r#"{"require": {"ext-redis": "*"}}"#;
 

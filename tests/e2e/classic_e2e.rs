@@ -2,11 +2,8 @@
 //! app, the slug moved away from where it was built, `.profile.d` sourced by bash as a dyno
 //! does, and a real PHP with phpredis against a real redis-server.
 
-#[macro_use]
-mod support;
-
+use crate::support::*;
 use std::path::Path;
-use support::*;
 
 fn example_app() -> std::path::PathBuf {
     repo_dir().join("example")

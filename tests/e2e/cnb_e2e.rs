@@ -3,14 +3,12 @@
 //! simulated heroku/php that sets `PHP_INI_SCAN_DIR` as an override; then the launch (env
 //! files, exec.d on fd 3) and a real PHP with phpredis against a real redis-server.
 
-mod support;
-
+use crate::lifecycle::*;
+use crate::support::*;
 use std::collections::BTreeMap;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use support::lifecycle::*;
-use support::*;
 
 const LAYER: &str = "sessions";
 const KEPT: &str = "PHP keeps its default file sessions";

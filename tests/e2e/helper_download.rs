@@ -4,13 +4,11 @@
 //! against the committed checksum, or builds it with cargo, or fails saying what to do.
 //! The release URL is a local HTTP server on loopback; no test ever uses the default URL.
 
-mod support;
-
+use crate::file_server::FileServer;
+use crate::lifecycle::Lifecycle;
+use crate::support::*;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use support::http::FileServer;
-use support::lifecycle::Lifecycle;
-use support::*;
 
 const ASSET: &str = "php-redis-sessions-x86_64-linux";
 const URL_VAR: &str = "PHP_REDIS_SESSIONS_HELPER_URL";
@@ -64,7 +62,7 @@ fn git_clone(checksum: Option<&str>, sources: bool) -> tempfile::TempDir {
         for name in ["Cargo.toml", "Cargo.lock"] {
             copy_file(&repo.join(name), &dir.path().join(name));
         }
-        for name in ["src", "files"] {
+        for name in ["src", "files", "test-support"] {
             copy_dir(&repo.join(name), &dir.path().join(name));
         }
     }
@@ -257,7 +255,7 @@ fn cnb_build_downloads_with_the_platform_env() {
         build.stderr
     );
     assert_eq!(server.requests().len(), 1);
-    let id = support::lifecycle::buildpack_id(clone.path());
+    let id = crate::lifecycle::buildpack_id(clone.path());
     let exec_d = lifecycle
         .buildpack_layers(&id)
         .join("sessions/exec.d/php-redis-sessions");

@@ -3,10 +3,8 @@
 //! plan has. phpredis 5.3 ignores TLS options in a session save path, so the host's PHP
 //! cannot take part.
 
-mod support;
-
+use crate::support::*;
 use std::time::{Duration, Instant};
-use support::*;
 
 struct TlsSetup {
     rt: Runtime,

@@ -2,13 +2,10 @@
 //! handler's server list, with locking) and a real Redis Cluster of three masters (the
 //! `rediscluster` handler), each through a booted dyno and real PHP.
 
-#[macro_use]
-mod support;
-
+use crate::support::*;
 use std::ffi::OsStr;
 use std::path::Path;
 use std::time::{Duration, Instant};
-use support::*;
 
 const COUNT: usize = 90;
 

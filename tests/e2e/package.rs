@@ -3,12 +3,10 @@
 //! then used as it would be, by a Heroku classic build and by a CNB build, each ending in
 //! a real PHP session in a real Redis.
 
-mod support;
-
+use crate::lifecycle::{Lifecycle, PHP_BUILDPACK_ID, buildpack_id};
+use crate::support::*;
 use std::path::Path;
 use std::process::Command;
-use support::lifecycle::{Lifecycle, PHP_BUILDPACK_ID, buildpack_id};
-use support::*;
 
 const ASSET: &str = "php-redis-sessions-x86_64-linux";
 

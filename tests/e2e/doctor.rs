@@ -2,11 +2,8 @@
 //! each failure named for what it is. Timings, versions and ports vary from run to run, so
 //! the snapshots show placeholders for them.
 
-#[macro_use]
-mod support;
-
+use crate::support::*;
 use std::net::TcpListener;
-use support::*;
 
 /// Runs the doctor as a user would: `heroku run php-redis-sessions doctor`.
 fn doctor(rt: &Runtime, slug: &Slug, vars: &[(&str, &str)], path_prefix: Option<&str>) -> Ran {

@@ -3,14 +3,12 @@
 //! Decoding follows phpredis (split on commas and whitespace, `parse_url`, `parse_str`),
 //! once in Rust over many generated cases and once by a real PHP over a batch.
 
-mod support;
-
+use crate::support::url_encode_bytes;
 use php_redis_sessions::boot::{self, EnvValue};
 use php_redis_sessions::session_config;
 use php_redis_sessions::settings::Settings;
 use proptest::prelude::*;
 use std::process::Command;
-use support::url_encode_bytes;
 
 /// What phpredis' session handler reads from one save path.
 #[derive(Debug, PartialEq, Eq)]
