@@ -1,17 +1,31 @@
 //! What to do at boot, decided from the environment: which variables to set so that PHP
-//! loads the session ini, and what to tell the user. Pure; the classic `.profile.d` edge
-//! renders the result as shell, the CNB exec.d edge as TOML.
+//! loads the session ini, and what to tell the user. Pure: [`decide`] reads the
+//! environment through [`Env`] into a [`Decision`], [`variables`] turns a decision into the
+//! variables to set. The classic `.profile.d` edge renders them as shell, the CNB exec.d
+//! edge as TOML, and the doctor hands them to the PHP it runs.
 
-use crate::session_config::{self, AuthKind, Mode, Server, SessionConfig, UrlError};
-use crate::settings::{self, InvalidSetting, Settings};
+use crate::config::redis_url::{self, AuthKind, Server, UrlError};
+use crate::config::save_path::{self, Mode, SessionConfig};
+use crate::config::settings::{self, InvalidSetting, Settings};
+use crate::env::{Env, EnvValue, PHP_INI_SCAN_DIR};
 
-pub const SCAN_DIR_VAR: &str = "PHP_INI_SCAN_DIR";
+/// The variables boot sets for the session ini, which reads them with `${...}`.
 pub const SAVE_HANDLER_VAR: &str = "PHP_REDIS_SESSIONS_INI_SAVE_HANDLER";
 pub const SAVE_PATH_VAR: &str = "PHP_REDIS_SESSIONS_INI_SAVE_PATH";
 pub const LOCKING_VAR: &str = "PHP_REDIS_SESSIONS_INI_LOCKING_ENABLED";
 pub const LOCK_EXPIRE_VAR: &str = "PHP_REDIS_SESSIONS_INI_LOCK_EXPIRE";
 pub const LOCK_WAIT_TIME_VAR: &str = "PHP_REDIS_SESSIONS_INI_LOCK_WAIT_TIME";
 pub const LOCK_RETRIES_VAR: &str = "PHP_REDIS_SESSIONS_INI_LOCK_RETRIES";
+/// Every variable the session ini reads.
+#[cfg(test)]
+pub(crate) const INI_VARS: [&str; 6] = [
+    SAVE_HANDLER_VAR,
+    SAVE_PATH_VAR,
+    LOCKING_VAR,
+    LOCK_EXPIRE_VAR,
+    LOCK_WAIT_TIME_VAR,
+    LOCK_RETRIES_VAR,
+];
 
 /// The outcome of boot. `vars` may hold secrets and go only to the environment;
 /// `notices` are safe to print.
@@ -53,14 +67,6 @@ pub enum Fallback {
     UrlUnusable { url_var: String, error: UrlError },
 }
 
-/// The environment as boot sees it: a variable may be unset, text, or bytes that are not
-/// UTF-8 (which no URL can be).
-pub enum EnvValue {
-    Unset,
-    Text(String),
-    NotUnicode,
-}
-
 /// Where the URL is looked for when `PHP_REDIS_SESSIONS_URL_VAR` does not name a variable:
 /// the first of these that is set wins. `HEROKU_REDIS_<COLOR>_URL` stands for every such
 /// variable, taken in alphabetical order.
@@ -91,16 +97,11 @@ pub enum Outcome {
     },
 }
 
-/// Decides the boot for the environment behind `lookup`, whose variable names are `names`
-/// (to find `HEROKU_REDIS_<COLOR>_URL`).
-pub fn decide(lookup: impl Fn(&str) -> EnvValue, names: &[String]) -> Decision {
-    let text = |name: &str| match lookup(name) {
-        EnvValue::Text(value) => Some(value),
-        EnvValue::Unset | EnvValue::NotUnicode => None,
-    };
-    let (settings, invalid) = settings::read(text);
+/// Decides the boot for the environment `env`.
+pub fn decide(env: &impl Env) -> Decision {
+    let (settings, invalid) = settings::read(|name| env.value(name).text());
     let mut notices: Vec<Notice> = invalid.into_iter().map(Notice::InvalidSetting).collect();
-    let outcome = redis_outcome(&lookup, names, &settings, &mut notices);
+    let outcome = redis_outcome(env, &settings, &mut notices);
     if let Outcome::FileSessions(why) = &outcome {
         notices.push(Notice::FileSessions(why.clone()));
     }
@@ -111,18 +112,13 @@ pub fn decide(lookup: impl Fn(&str) -> EnvValue, names: &[String]) -> Decision {
     }
 }
 
-fn redis_outcome(
-    lookup: &impl Fn(&str) -> EnvValue,
-    names: &[String],
-    settings: &Settings,
-    notices: &mut Vec<Notice>,
-) -> Outcome {
+fn redis_outcome(env: &impl Env, settings: &Settings, notices: &mut Vec<Notice>) -> Outcome {
     if settings.disabled {
         return Outcome::FileSessions(Fallback::Disabled);
     }
     let url_var = match &settings.url_var {
         Some(explicit) => explicit.clone(),
-        None => match search_url_var(lookup, names) {
+        None => match search_url_var(env) {
             Search::Found { name, others } => {
                 if name != settings::DEFAULT_URL_VAR {
                     notices.push(Notice::UsingUrlVar {
@@ -135,15 +131,15 @@ fn redis_outcome(
             Search::NotFound => settings::DEFAULT_URL_VAR.to_string(),
         },
     };
-    let url = match lookup(&url_var) {
+    let url = match env.value(&url_var) {
         EnvValue::Text(url) if !url.trim().is_empty() => url,
         EnvValue::Text(_) | EnvValue::Unset => {
             return Outcome::FileSessions(Fallback::UrlUnset { url_var });
         }
         EnvValue::NotUnicode => return Outcome::FileSessions(Fallback::UrlNotUnicode { url_var }),
     };
-    let (config, servers) = match session_config::parse_servers(&url)
-        .and_then(|servers| Ok((session_config::derive_for(&servers, settings)?, servers)))
+    let (config, servers) = match redis_url::parse_servers(&url)
+        .and_then(|servers| Ok((save_path::derive_for(&servers, settings)?, servers)))
     {
         Ok(derived) => derived,
         Err(error) => return Outcome::FileSessions(Fallback::UrlUnusable { url_var, error }),
@@ -174,19 +170,28 @@ fn redis_outcome(
 }
 
 /// Decides the boot and turns it into the variables to set, with the session ini in `ini_dir`.
-pub fn plan(lookup: impl Fn(&str) -> EnvValue, names: &[String], ini_dir: &str) -> BootPlan {
-    let scan_dir = match lookup(SCAN_DIR_VAR) {
-        EnvValue::Text(value) => Some(value),
-        EnvValue::Unset | EnvValue::NotUnicode => None,
-    };
-    let decision = decide(lookup, names);
-    let vars = match &decision.outcome {
+pub fn plan(env: &impl Env, ini_dir: &str) -> BootPlan {
+    let decision = decide(env);
+    BootPlan {
+        vars: variables(
+            &decision,
+            env.value(PHP_INI_SCAN_DIR).text().as_deref(),
+            ini_dir,
+        ),
+        notices: decision.notices,
+    }
+}
+
+/// The variables a decision sets: none for file sessions; for Redis, the session ini's
+/// values and `PHP_INI_SCAN_DIR` (now `scan_dir`) with `ini_dir` added.
+pub fn variables(
+    decision: &Decision,
+    scan_dir: Option<&str>,
+    ini_dir: &str,
+) -> Vec<(&'static str, String)> {
+    match &decision.outcome {
         Outcome::FileSessions(_) => vec![],
         Outcome::Redis { config, .. } => session_vars(config, scan_dir, ini_dir),
-    };
-    BootPlan {
-        vars,
-        notices: decision.notices,
     }
 }
 
@@ -196,8 +201,9 @@ enum Search {
 }
 
 /// The first variable of [`URL_SEARCH_ORDER`] that is set and not blank.
-fn search_url_var(lookup: &impl Fn(&str) -> EnvValue, names: &[String]) -> Search {
-    let is_set = |name: &str| match lookup(name) {
+fn search_url_var(env: &impl Env) -> Search {
+    let names = env.names();
+    let is_set = |name: &str| match env.value(name) {
         EnvValue::Text(value) => !value.trim().is_empty(),
         EnvValue::NotUnicode => true,
         EnvValue::Unset => false,
@@ -234,7 +240,7 @@ fn is_heroku_redis_color(name: &str) -> bool {
 
 fn session_vars(
     config: &SessionConfig,
-    scan_dir: Option<String>,
+    scan_dir: Option<&str>,
     ini_dir: &str,
 ) -> Vec<(&'static str, String)> {
     vec![
@@ -244,7 +250,7 @@ fn session_vars(
         (LOCK_EXPIRE_VAR, config.lock_expire.to_string()),
         (LOCK_WAIT_TIME_VAR, config.lock_wait_time.to_string()),
         (LOCK_RETRIES_VAR, config.lock_retries.to_string()),
-        (SCAN_DIR_VAR, append_scan_dir(scan_dir.as_deref(), ini_dir)),
+        (PHP_INI_SCAN_DIR, append_scan_dir(scan_dir, ini_dir)),
     ]
 }
 
@@ -263,22 +269,14 @@ pub fn append_scan_dir(current: Option<&str>, ini_dir: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::settings::{DISABLE, LOCKING, TIMEOUT, URL_VAR};
-    use std::collections::HashMap;
+    use crate::config::settings::{DISABLE, LOCKING, TIMEOUT, URL_VAR};
+    use crate::env::Vars;
 
     const INI_DIR: &str = "/app/.php-redis-sessions/conf.d";
+    const SCAN_DIR_VAR: &str = PHP_INI_SCAN_DIR;
 
     fn plan_for(pairs: &[(&str, &str)]) -> BootPlan {
-        let env: HashMap<&str, &str> = pairs.iter().copied().collect();
-        let names: Vec<String> = env.keys().map(|k| k.to_string()).collect();
-        plan(
-            |name| {
-                env.get(name)
-                    .map_or(EnvValue::Unset, |v| EnvValue::Text(v.to_string()))
-            },
-            &names,
-            INI_DIR,
-        )
+        plan(&Vars::new(pairs.iter().copied()), INI_DIR)
     }
 
     fn var<'a>(plan: &'a BootPlan, name: &str) -> Option<&'a str> {
@@ -369,14 +367,20 @@ mod tests {
 
     #[test]
     fn non_unicode_url_keeps_file_sessions() {
-        let lookup = |name: &str| {
-            if name == "REDIS_URL" {
-                EnvValue::NotUnicode
-            } else {
-                EnvValue::Unset
+        struct NotText;
+        impl Env for NotText {
+            fn value(&self, name: &str) -> EnvValue {
+                if name == "REDIS_URL" {
+                    EnvValue::NotUnicode
+                } else {
+                    EnvValue::Unset
+                }
             }
-        };
-        let plan = plan(lookup, &["REDIS_URL".into()], INI_DIR);
+            fn names(&self) -> Vec<String> {
+                vec!["REDIS_URL".into()]
+            }
+        }
+        let plan = plan(&NotText, INI_DIR);
         assert!(plan.vars.is_empty());
         assert_eq!(
             plan.notices,
@@ -511,7 +515,7 @@ mod tests {
     fn cluster_notices() {
         let plan = plan_for(&[
             ("REDIS_URL", "redis://a:1/2,redis://b:2"),
-            (crate::settings::CLUSTER, "1"),
+            (crate::config::settings::CLUSTER, "1"),
         ]);
         assert_eq!(var(&plan, SAVE_HANDLER_VAR), Some("rediscluster"));
         assert_eq!(var(&plan, LOCKING_VAR), Some("0"));

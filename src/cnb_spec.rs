@@ -5,15 +5,14 @@
 //! The TOML comes from `toml_writer` (the writer behind the `toml` crate), never from
 //! string formatting, so every value is escaped as TOML requires.
 
+use crate::env::is_env_name;
 use toml_writer::{TomlKeyBuilder, TomlStringBuilder, TomlWrite};
 
-/// Set by the lifecycle for `bin/detect` and `bin/build`, never by Heroku classic: the one
-/// way `bin/detect` tells the two platforms apart.
-pub const BUILDPACK_DIR_VAR: &str = "CNB_BUILDPACK_DIR";
 /// `bin/build`: this buildpack's own layers directory.
 pub const LAYERS_DIR_VAR: &str = "CNB_LAYERS_DIR";
-/// The descriptor the exec.d program writes its variables to.
-pub const EXEC_D_FD: i32 = 3;
+/// The descriptor the exec.d program writes its variables to, as a path this process can
+/// open for writing (a pipe the launcher reads): no raw descriptor, no `unsafe`.
+pub const EXEC_D_OUTPUT: &str = "/proc/self/fd/3";
 
 /// `[types]` of a layer's content metadata: where the layer is available.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,9 +26,16 @@ pub struct LayerTypes {
 }
 
 /// A name the spec does not allow as an exec.d output key.
+/// Why the exec.d program's variables did not reach the launcher. None of them carries a
+/// value.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SpecError {
-    /// Exec.d keys must be bare TOML keys and environment variable names.
+pub enum ExecDError {
+    /// File descriptor 3 is not open: not run by the launcher (by hand, or by a platform
+    /// that does not follow the spec). Nothing is written anywhere else.
+    Fd3NotOpen,
+    /// Writing to fd 3 failed (e.g. the launcher closed its end).
+    Fd3Write(String),
+    /// A variable name the spec does not allow: a bug.
     BadVariableName(String),
 }
 
@@ -63,15 +69,15 @@ fn write_layer_toml(out: &mut String, types: LayerTypes) -> std::fmt::Result {
 
 /// The exec.d output: one `NAME = "value"` line per variable, each value a TOML basic
 /// string as the spec requires (never a literal or multi-line string).
-pub fn exec_d_output(vars: &[(&str, String)]) -> Result<String, SpecError> {
+pub fn exec_d_output(vars: &[(&str, String)]) -> Result<String, ExecDError> {
     let mut out = String::new();
     for (name, value) in vars {
         if !is_env_name(name) {
-            return Err(SpecError::BadVariableName((*name).to_string()));
+            return Err(ExecDError::BadVariableName((*name).to_string()));
         }
         let key = TomlKeyBuilder::new(name)
             .as_unquoted()
-            .ok_or_else(|| SpecError::BadVariableName((*name).to_string()))?;
+            .ok_or_else(|| ExecDError::BadVariableName((*name).to_string()))?;
         // Writing to a String cannot fail.
         let _ = write_pair(&mut out, key, value);
     }
@@ -88,14 +94,6 @@ fn write_pair(out: &mut String, key: toml_writer::TomlKey<'_>, value: &str) -> s
 }
 
 /// A portable environment variable name, which is also a bare TOML key.
-fn is_env_name(name: &str) -> bool {
-    let mut bytes = name.bytes();
-    bytes
-        .next()
-        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
-        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -168,7 +166,7 @@ mod tests {
         for name in ["", "1A", "A-B", "A.B", "A B", "É"] {
             assert_eq!(
                 exec_d_output(&[(name, "v".to_string())]),
-                Err(SpecError::BadVariableName(name.to_string())),
+                Err(ExecDError::BadVariableName(name.to_string())),
                 "{name:?}"
             );
         }

@@ -218,35 +218,6 @@ fn wrong_type(
     }
 }
 
-/// The composer file names a build uses (the `COMPOSER` config var can rename them).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ComposerNames {
-    pub manifest: String,
-    pub lock: String,
-}
-
-impl ComposerNames {
-    pub fn for_manifest(manifest: &str) -> Self {
-        ComposerNames {
-            manifest: manifest.to_string(),
-            lock: lock_name_for(manifest),
-        }
-    }
-}
-
-impl Default for ComposerNames {
-    fn default() -> Self {
-        Self::for_manifest("composer.json")
-    }
-}
-
-/// The lock file's name for a given composer.json name, as the PHP buildpack derives it
-/// from the `COMPOSER` config var: `basename($COMPOSER, ".json") . ".lock"`, next to it.
-pub fn lock_name_for(manifest: &str) -> String {
-    let stem = manifest.strip_suffix(".json").unwrap_or(manifest);
-    format!("{stem}.lock")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -495,15 +466,5 @@ mod tests {
     fn wrong_type_in_dev_section_ignored_without_dev() {
         let lock = r#"{"packages-dev": 5, "platform-dev": "x"}"#;
         assert_eq!(find(None, Some(lock), false), Ok(None));
-    }
-
-    #[test]
-    fn lock_names() {
-        assert_eq!(lock_name_for("composer.json"), "composer.lock");
-        assert_eq!(
-            lock_name_for("composer-heroku.json"),
-            "composer-heroku.lock"
-        );
-        assert_eq!(lock_name_for("deps"), "deps.lock");
     }
 }

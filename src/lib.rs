@@ -1,17 +1,36 @@
-//! The PHP Redis Sessions buildpack's helper: pure core (composer detection, URL to session
-//! config, settings, boot plan, messages) and the thin edges the binary calls.
+//! The PHP Redis Sessions buildpack's helper. From the bottom floor up:
+//!
+//! - the kit: [`env`] (reading the environment) and `log` (how a line looks);
+//! - the pure core: `config` (settings, the Redis URL, the save path), `composer`
+//!   (where ext-redis is required), `boot` (environment to variables and notices), and
+//!   `cnb_spec` (the TOML the CNB spec wants);
+//! - what touches files and processes: `app` (the app's files), `php_check` (asking the
+//!   PHP buildpack's PHP), `layout` (the files a build writes);
+//! - `build`, the one build pipeline for both platforms;
+//! - `messages`, every line a user reads;
+//! - the edges `main.rs` calls: [`platform`] (classic, CNB, boot hooks) and [`doctor`].
+//!
+//! ARCHITECTURE.md draws the same house.
 
-pub mod app_files;
-pub mod boot;
-pub mod boot_hook;
-pub mod classic;
-pub mod cnb;
-pub mod cnb_spec;
-pub mod composer;
+mod app;
+mod boot;
+mod build;
+mod cnb_spec;
+mod composer;
+mod config;
 pub mod doctor;
-pub mod exec_d;
-pub mod install;
-pub mod messages;
-pub mod php_check;
-pub mod session_config;
-pub mod settings;
+pub mod env;
+mod layout;
+mod log;
+mod messages;
+mod php_check;
+pub mod platform;
+
+/// The pure core, for the fuzz targets and the property tests.
+pub mod core {
+    pub use crate::boot::{BootPlan, plan};
+    pub use crate::composer::{ComposerFiles, find_ext_redis};
+    pub use crate::config::redis_url::parse_servers;
+    pub use crate::config::save_path::derive;
+    pub use crate::config::settings::Settings;
+}

@@ -1,16 +1,15 @@
-//! Every line users read, in one place: build logs, warnings, errors and boot messages.
-//! Each error says what went wrong and what to do. Nothing here receives a secret: the
-//! types rendered carry no password, URL or save path.
+//! What the user reads, in one place: build log steps, warnings, errors and boot notices,
+//! as plain text (the edges give each line its platform's style with `log`). Each error
+//! says what went wrong and what to do. Nothing here receives a secret: the types
+//! rendered carry no password, URL or save path. The doctor's report is `doctor::report`.
 
-use crate::app_files::{AppError, FileError};
+use crate::app::{AppError, ComposerNames, Declined, FileError};
 use crate::boot::{Fallback, Notice};
-use crate::composer::{ComposerError, ComposerNames, FileKind, Found};
+use crate::build::{BuildError, Platform};
+use crate::composer::{ComposerError, FileKind, Found};
+use crate::config::redis_url::UrlError;
+use crate::log::{BUILDPACK_NAME, boot_line};
 use crate::php_check::{CheckFailure, PhpCheck};
-use crate::session_config::UrlError;
-
-pub const BUILDPACK_NAME: &str = "PHP Redis Sessions";
-/// Prefix of every boot line, so they can be found in `heroku logs`.
-pub const BOOT_TAG: &str = "php-redis-sessions";
 
 pub fn found(found: &Found, names: &ComposerNames) -> String {
     match found {
@@ -36,6 +35,27 @@ pub fn not_required(names: &ComposerNames) -> String {
          add \"ext-redis\": \"*\" to \"require\" in {}, run `composer update`, and commit {}",
         names.manifest, names.lock
     )
+}
+
+/// Why the app does not take part, as detect declines and the build fails.
+pub fn declined(declined: &Declined, platform: Platform) -> String {
+    match declined {
+        Declined::BadComposerVar => bad_composer_var(platform),
+        Declined::Files { error, names } => app_error(error, names),
+        Declined::NotRequired { names } => not_required(names),
+    }
+}
+
+/// Why a build stopped.
+pub fn build_error(error: &BuildError, platform: Platform) -> String {
+    match error {
+        BuildError::NotUnderLifecycle { var } => cnb::not_under_lifecycle(var),
+        BuildError::App(why) => declined(why, platform),
+        BuildError::Install(error) => match platform {
+            Platform::Classic => install_failed(error),
+            Platform::Cnb => cnb::layer_failed(error),
+        },
+    }
 }
 
 pub fn app_error(error: &AppError, names: &ComposerNames) -> String {
@@ -100,8 +120,14 @@ pub fn detect_declined(reason: &str) -> String {
     format!("{BUILDPACK_NAME}: {reason}")
 }
 
+/// A boot notice as the boot line prints it (tagged).
 pub fn boot_notice(notice: &Notice) -> String {
-    let text = match notice {
+    boot_line(&notice_text(notice))
+}
+
+/// A boot notice's text, untagged (the doctor lists them).
+pub fn notice_text(notice: &Notice) -> String {
+    match notice {
         Notice::InvalidSetting(invalid) => format!(
             "{} must be {}; using the default, {}",
             invalid.name, invalid.expected, invalid.default
@@ -130,8 +156,7 @@ pub fn boot_notice(notice: &Notice) -> String {
         Notice::ClusterDatabaseIgnored { url_var } => format!(
             "{url_var} names a database, which a Redis Cluster does not have; it is ignored, remove it from the URL"
         ),
-    };
-    format!("{BOOT_TAG}: {text}")
+    }
 }
 
 fn file_sessions(fallback: &Fallback) -> String {
@@ -140,11 +165,13 @@ fn file_sessions(fallback: &Fallback) -> String {
         Fallback::Disabled => format!(
             "PHP_REDIS_SESSIONS_DISABLE is set, so {KEPT}; unset it to keep sessions in Redis"
         ),
-        Fallback::UrlUnset { url_var } if url_var == crate::settings::DEFAULT_URL_VAR => format!(
-            "{url_var} is not set (nor {}), so {KEPT}; attach a Redis add-on (heroku addons:create heroku-redis) \
+        Fallback::UrlUnset { url_var } if url_var == crate::config::settings::DEFAULT_URL_VAR => {
+            format!(
+                "{url_var} is not set (nor {}), so {KEPT}; attach a Redis add-on (heroku addons:create heroku-redis) \
              or name the variable holding the URL in PHP_REDIS_SESSIONS_URL_VAR",
-            crate::boot::URL_SEARCH_ORDER[1..].join(", ")
-        ),
+                crate::boot::URL_SEARCH_ORDER[1..].join(", ")
+            )
+        }
         Fallback::UrlUnset { url_var } => format!(
             "{url_var} is not set, so {KEPT}; set it, or name the variable holding the URL in PHP_REDIS_SESSIONS_URL_VAR"
         ),
@@ -188,27 +215,8 @@ pub fn url_error(error: &UrlError) -> String {
     }
 }
 
-/// The Cloud Native Buildpack's build log and exec.d lines (in `messages/cnb.rs`).
+/// The Cloud Native Buildpack's own lines (in `messages/cnb.rs`).
 pub mod cnb;
-
-/// Heroku classic build log: `-----> ` headers, details indented by 7 spaces.
-pub mod classic {
-    pub fn header(text: &str) -> String {
-        format!("-----> {text}")
-    }
-
-    pub fn detail(text: &str) -> String {
-        format!("       {text}")
-    }
-
-    pub fn warning(text: &str) -> String {
-        format!(" !     WARNING: {text}")
-    }
-
-    pub fn error(text: &str) -> String {
-        format!(" !     ERROR: {text}")
-    }
-}
 
 /// A classic ENV_DIR entry that cannot be read as a config var.
 pub fn env_var_ignored(name: &str, error: &FileError) -> String {
@@ -221,10 +229,13 @@ pub fn env_var_ignored(name: &str, error: &FileError) -> String {
     format!("ignoring the config var {name}: {why}; check it with `heroku config:get {name}`")
 }
 
-pub fn bad_composer_var() -> String {
-    "the config var COMPOSER must name a file in the app's root directory, such as composer-heroku.json; \
-     fix it with `heroku config:set COMPOSER=...`"
-        .into()
+fn bad_composer_var(platform: Platform) -> String {
+    match platform {
+        Platform::Classic => "the config var COMPOSER must name a file in the app's root directory, such as composer-heroku.json; \
+            fix it with `heroku config:set COMPOSER=...`"
+            .into(),
+        Platform::Cnb => cnb::bad_composer_var(),
+    }
 }
 
 pub fn install_failed(error: &std::io::Error) -> String {
@@ -233,28 +244,19 @@ pub fn install_failed(error: &std::io::Error) -> String {
     )
 }
 
-/// Where the PHP buildpack's PHP is looked for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PhpPlace {
-    /// `.heroku/php/bin/php` in the classic build directory.
-    Classic,
-    /// `php` on the CNB build's PATH, from heroku/php's layers.
-    Cnb,
-}
-
 /// What the check of the PHP buildpack's PHP found: detail lines and warning lines.
-pub fn php_check(check: &PhpCheck, place: PhpPlace) -> (Vec<String>, Vec<String>) {
-    let php = match place {
-        PhpPlace::Classic => ".heroku/php/bin/php",
-        PhpPlace::Cnb => "`php` (from heroku/php)",
+pub fn php_check(check: &PhpCheck, platform: Platform) -> (Vec<String>, Vec<String>) {
+    let php = match platform {
+        Platform::Classic => ".heroku/php/bin/php",
+        Platform::Cnb => "`php` (from heroku/php)",
     };
     match check {
         PhpCheck::Skipped => (
-            vec![match place {
-                PhpPlace::Classic => "Skipped the ext-redis check: no PHP in .heroku/php yet \
+            vec![match platform {
+                Platform::Classic => "Skipped the ext-redis check: no PHP in .heroku/php yet \
                     (on Heroku, heroku/php runs before this buildpack)"
                     .to_string(),
-                PhpPlace::Cnb => "Skipped the ext-redis check: no `php` on the build's PATH \
+                Platform::Cnb => "Skipped the ext-redis check: no `php` on the build's PATH \
                     (heroku/php, before this buildpack, provides it)"
                     .to_string(),
             }],
@@ -298,6 +300,16 @@ pub fn php_check(check: &PhpCheck, place: PhpPlace) -> (Vec<String>, Vec<String>
     }
 }
 
+/// Boot panicked: a bug, and PHP keeps its default file sessions.
+pub fn boot_internal_error() -> String {
+    "internal error, so PHP keeps its default file sessions; please report this bug".into()
+}
+
+/// The build log itself could not be written.
+pub fn log_write_failed(error: &std::io::Error) -> String {
+    format!("could not write the build log: {error}")
+}
+
 /// The classic build log's closing lines, the ones the README tells users to assert on.
 pub fn classic_installed() -> Vec<String> {
     vec![
@@ -307,235 +319,11 @@ pub fn classic_installed() -> Vec<String> {
     ]
 }
 
-/// The doctor's first part: what boot decided, with the password shown as `****`.
-pub fn doctor_decision(decision: &crate::boot::Decision) -> Vec<String> {
-    use crate::boot::Outcome;
-    use crate::session_config::{AuthKind, Mode};
-    let row = |label: &str, value: String| format!("  {label:<13} {value}");
-    let mut lines = vec![format!("{BOOT_TAG} doctor"), "Boot decided:".to_string()];
-    for notice in &decision.notices {
-        lines.push(format!(
-            "  ! {}",
-            boot_notice(notice).trim_start_matches(&format!("{BOOT_TAG}: "))
-        ));
-    }
-    let Outcome::Redis {
-        url_var,
-        config,
-        servers,
-    } = &decision.outcome
-    else {
-        lines.push(row("Sessions", "PHP's default file sessions".into()));
-        return lines;
-    };
-    let summary = &config.summary;
-    let settings = &decision.settings;
-    lines.push(row("URL variable", url_var.clone()));
-    lines.push(row(
-        "Sessions",
-        match summary.mode {
-            Mode::Single => "Redis, one server (save_handler redis)".to_string(),
-            Mode::Shards(n) => format!("Redis, sharded over {n} servers (save_handler redis)"),
-            Mode::Cluster(n) => format!("Redis Cluster, {n} seed(s) (save_handler rediscluster)"),
-        },
-    ));
-    for server in servers {
-        let weight = match (summary.mode, server.weight) {
-            (Mode::Shards(_), Some(weight)) => format!(", weight {weight}"),
-            _ => String::new(),
-        };
-        lines.push(row(
-            "Server",
-            format!("{}{weight}", crate::doctor::server_label(server)),
-        ));
-    }
-    lines.push(row(
-        "Scheme",
-        if summary.tls {
-            "rediss:// (TLS)".into()
-        } else {
-            "redis:// (plain TCP)".into()
-        },
-    ));
-    if summary.tls {
-        let verify = match (summary.verify, &settings.tls.ca_file) {
-            (false, _) => "off (the default: Heroku's certificates are self-signed)".to_string(),
-            (true, Some(ca)) => format!("on, CA file {ca}"),
-            (true, None) => "on, with the system's CAs".to_string(),
-        };
-        lines.push(row("Verification", verify));
-    }
-    lines.push(row(
-        "Database",
-        match (summary.mode, summary.database) {
-            (Mode::Cluster(_), _) => "none (a cluster has no databases)".into(),
-            (_, database) => database.unwrap_or(0).to_string(),
-        },
-    ));
-    lines.push(row(
-        "Login",
-        match &summary.auth {
-            AuthKind::None => "none".into(),
-            AuthKind::Password => "password ****".into(),
-            AuthKind::User(user) => format!("user {user}, password ****"),
-            AuthKind::UserWithoutPassword => "none (a user without a password)".into(),
-        },
-    ));
-    lines.push(row(
-        "Locking",
-        if summary.locking {
-            format!(
-                "on (expire {} s, retry every {} us, {} tries)",
-                config.lock_expire, config.lock_wait_time, config.lock_retries
-            )
-        } else if let Mode::Cluster(_) = summary.mode {
-            "unavailable (phpredis cannot lock cluster sessions)".into()
-        } else {
-            "off".into()
-        },
-    ));
-    lines.push(row(
-        "Key prefix",
-        if summary.key_prefix.is_empty() {
-            "none (keys are the session ids)".into()
-        } else {
-            summary.key_prefix.clone()
-        },
-    ));
-    lines.push(row(
-        "Connections",
-        format!(
-            "{}, connect timeout {} s, read timeout {} s",
-            if summary.persistent {
-                "persistent"
-            } else {
-                "not persistent"
-            },
-            crate::settings::format_seconds(settings.timeout),
-            crate::settings::format_seconds(settings.read_timeout)
-        ),
-    ));
-    lines
-}
-
-/// The doctor's second part: versions and the checks that ran, with timings.
-pub fn doctor_probe(
-    servers: &[crate::session_config::Server],
-    cluster: bool,
-    probe: &crate::doctor::ProbeResult,
-) -> Vec<String> {
-    let row = |label: &str, value: String| format!("  {label:<13} {value}");
-    let mut lines = vec![
-        "PHP:".to_string(),
-        row("PHP", probe.php.clone()),
-        row(
-            "phpredis",
-            probe.redis.clone().unwrap_or_else(|| "not loaded".into()),
-        ),
-        "Checks:".to_string(),
-    ];
-    for (index, check) in probe.checks.iter().enumerate() {
-        let what = if cluster {
-            "connect to the cluster".to_string()
-        } else {
-            format!(
-                "connect to {}",
-                servers
-                    .get(index)
-                    .map(crate::doctor::server_label)
-                    .unwrap_or_default()
-            )
-        };
-        lines.push(match check {
-            Ok(ms) => format!("  {what}: ok ({ms} ms)"),
-            Err(_) => format!("  {what}: failed"),
-        });
-    }
-    if let Some(session) = &probe.session {
-        let step = |name: &str, ms: Option<f64>| match ms {
-            Some(ms) => format!("{name} {ms} ms"),
-            None => format!("{name} -"),
-        };
-        let result = if session.error.is_none() {
-            "ok"
-        } else {
-            "failed"
-        };
-        lines.push(format!(
-            "  test session through PHP (save_handler {}): {result} ({}, {}, {})",
-            session.handler,
-            step("write", Some(session.write_ms)),
-            step("read", session.read_ms),
-            step("delete", session.delete_ms)
-        ));
-    }
-    lines
-}
-
-pub fn doctor_ok() -> String {
-    "OK: PHP keeps its sessions in Redis".to_string()
-}
-
-/// The doctor's last line when something failed: the cause and what to do.
-pub fn doctor_failed(cause: &crate::doctor::Cause) -> String {
-    use crate::doctor::{Cause, ErrorKind};
-    let text = match cause {
-        Cause::NoRedis => "no usable Redis URL, so PHP uses file sessions (see above); \
-            attach a Redis add-on or set the URL variable"
-            .to_string(),
-        Cause::IniNotLoaded(handler) => format!(
-            "PHP uses save_handler {handler}, so it did not load the buildpack's ini; run the doctor on a dyno \
-             (heroku run php-redis-sessions doctor), and keep .php-redis-sessions/conf.d in PHP_INI_SCAN_DIR"
-        ),
-        Cause::PhpMissing => {
-            "PHP could not be run (is heroku/php before this buildpack, and `php` on PATH?)".into()
-        }
-        Cause::ExtensionMissing => {
-            "PHP does not load ext-redis; require \"ext-redis\": \"*\" in composer.json, \
-            run `composer update`, and deploy again"
-                .into()
-        }
-        Cause::ConnectionRefused(server) => format!(
-            "connection refused by {server}; check that Redis runs there and that the URL names the right host and port"
-        ),
-        Cause::AuthenticationFailed(server) => format!(
-            "authentication failed at {server}; the user or password in the URL is wrong \
-             (after a credential rotation, restart the dynos: heroku ps:restart)"
-        ),
-        Cause::TlsVerificationFailed(server) => format!(
-            "TLS verification failed at {server}; check PHP_REDIS_SESSIONS_TLS_CA_FILE, \
-             or unset PHP_REDIS_SESSIONS_TLS_VERIFY for Heroku's self-signed certificates"
-        ),
-        Cause::Timeout(server) => format!(
-            "timeout talking to {server}; check the host and port, that it speaks TLS exactly when the URL says \
-             rediss://, and PHP_REDIS_SESSIONS_TIMEOUT and PHP_REDIS_SESSIONS_READ_TIMEOUT"
-        ),
-        Cause::HostNotFound(server) => {
-            format!("host not found: {server}; check the URL's host name")
-        }
-        Cause::ConnectionFailed(server) => format!("could not connect to {server}; check the URL"),
-        Cause::SessionFailed(kind) => {
-            let why = match kind {
-                ErrorKind::Lock => {
-                    "the session lock could not be taken; another request held it too long"
-                }
-                ErrorKind::Timeout => "Redis did not answer in time",
-                ErrorKind::Authentication => "authentication failed",
-                ErrorKind::TlsVerification => "TLS verification failed",
-                ErrorKind::Refused => "the connection was refused",
-                ErrorKind::HostNotFound => "the host was not found",
-                ErrorKind::Other => "PHP's session module reported an error",
-            };
-            format!("the servers answer, but the test session failed: {why}")
-        }
-    };
-    format!("FAILED: {text}")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::settings::InvalidSetting;
+    use crate::config::settings::InvalidSetting;
+    use crate::log::{classic, cnb as cnb_log};
 
     /// Every boot line there is, in one snapshot.
     #[test]
@@ -579,10 +367,11 @@ mod tests {
                 error,
             }));
         }
-        let (_, invalid) = crate::settings::read(|name| Some(format!("bad value for {name}")));
+        let (_, invalid) =
+            crate::config::settings::read(|name| Some(format!("bad value for {name}")));
         notices.extend(invalid.into_iter().map(Notice::InvalidSetting));
         notices.push(Notice::InvalidSetting(InvalidSetting {
-            name: crate::settings::TIMEOUT,
+            name: crate::config::settings::TIMEOUT,
             expected: "a number of seconds above 0 and at most 86400, such as 2.5",
             default: "5".into(),
         }));
@@ -624,7 +413,7 @@ mod tests {
             ),
             detect_declined(&not_required(&names)),
             classic::error(&not_required(&renamed)),
-            classic::error(&bad_composer_var()),
+            classic::error(&bad_composer_var(Platform::Classic)),
             classic::error(&install_failed(&std::io::Error::from(
                 std::io::ErrorKind::PermissionDenied,
             ))),
@@ -710,16 +499,16 @@ mod tests {
         ];
         let mut lines = vec![];
         for check in &checks {
-            let (details, warnings) = php_check(check, PhpPlace::Classic);
+            let (details, warnings) = php_check(check, Platform::Classic);
             lines.push(format!("{check:?}:"));
             lines.extend(details.iter().map(|l| classic::detail(l)));
             lines.extend(warnings.iter().map(|l| classic::warning(l)));
         }
         for check in [&checks[0], &checks[3]] {
-            let (details, warnings) = php_check(check, PhpPlace::Cnb);
+            let (details, warnings) = php_check(check, Platform::Cnb);
             lines.push(format!("CNB {check:?}:"));
-            lines.extend(details.iter().map(|l| cnb::step(l)));
-            lines.extend(warnings.iter().map(|l| cnb::warning(l)));
+            lines.extend(details.iter().map(|l| cnb_log::step(l)));
+            lines.extend(warnings.iter().map(|l| cnb_log::warning(l)));
         }
         insta::assert_snapshot!(lines.join("\n"));
     }

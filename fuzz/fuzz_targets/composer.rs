@@ -2,7 +2,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use php_redis_sessions::composer::{ComposerFiles, find_ext_redis};
+use php_redis_sessions::core::{ComposerFiles, find_ext_redis};
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);

@@ -3,9 +3,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use php_redis_sessions::boot::{self, EnvValue};
-use php_redis_sessions::session_config;
-use php_redis_sessions::settings::Settings;
+use php_redis_sessions::core::{self as session_config, Settings};
+use php_redis_sessions::env::Vars;
 
 fuzz_target!(|data: &[u8]| {
     let (url, setting) = match data.iter().position(|b| *b == 0) {
@@ -25,17 +24,12 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     let setting = String::from_utf8_lossy(setting).into_owned();
-    let names = ["REDIS_URL".to_string()];
-    let plan = boot::plan(
-        |name| match name {
-            "REDIS_URL" => EnvValue::Text(url.to_string()),
-            "PHP_REDIS_SESSIONS_TIMEOUT" | "PHP_REDIS_SESSIONS_LOCK_RETRIES" | "PHP_REDIS_SESSIONS_PREFIX" => {
-                EnvValue::Text(setting.clone())
-            }
-            _ => EnvValue::Unset,
-        },
-        &names,
-        "/app/.php-redis-sessions/conf.d",
-    );
+    let vars = Vars::new([
+        ("REDIS_URL", url),
+        ("PHP_REDIS_SESSIONS_TIMEOUT", setting.as_str()),
+        ("PHP_REDIS_SESSIONS_LOCK_RETRIES", setting.as_str()),
+        ("PHP_REDIS_SESSIONS_PREFIX", setting.as_str()),
+    ]);
+    let plan = session_config::plan(&vars, "/app/.php-redis-sessions/conf.d");
     assert!(plan.vars.is_empty() || plan.vars.len() == 7);
 });

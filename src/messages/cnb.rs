@@ -1,40 +1,8 @@
-//! The Cloud Native Buildpack's words: the build log in the style of Heroku's CNBs
-//! (bullet_stream: `## Name`, `- step`, `! WARNING:`/`! ERROR:`, `- Done (finished in ...)`),
-//! and the exec.d program's lines, tagged like the classic boot lines.
+//! The Cloud Native Buildpack's own words: the build log's closing steps, the errors only
+//! a CNB build has, and the exec.d program's lines, tagged like the classic boot lines.
 
-use super::{BOOT_TAG, app_error, not_required};
-use crate::cnb::CnbError;
-use crate::cnb_spec::SpecError;
-use crate::composer::ComposerNames;
-use crate::exec_d::ExecDError;
-use std::time::Duration;
-
-/// The build log's first line, followed by a blank line.
-pub fn header(name: &str) -> String {
-    format!("## {name}\n")
-}
-
-pub fn step(text: &str) -> String {
-    format!("- {text}")
-}
-
-pub fn warning(text: &str) -> String {
-    format!("! WARNING: {text}")
-}
-
-pub fn error(text: &str) -> String {
-    format!("! ERROR: {text}")
-}
-
-/// The last line of a successful build.
-pub fn done(elapsed: Duration) -> String {
-    let seconds = elapsed.as_secs_f64();
-    if seconds < 0.1 {
-        "- Done (finished in < 0.1s)".to_string()
-    } else {
-        format!("- Done (finished in {seconds:.1}s)")
-    }
-}
+use crate::cnb_spec::ExecDError;
+use crate::log::boot_line;
 
 /// The step lines after the one naming where ext-redis is required.
 pub fn installed(layer: &str) -> Vec<String> {
@@ -47,25 +15,23 @@ pub fn installed(layer: &str) -> Vec<String> {
     ]
 }
 
-pub fn build_error(error: &CnbError, names: &ComposerNames) -> String {
-    match error {
-        CnbError::NotUnderLifecycle { var } => format!(
-            "{var} is not set to an absolute path, so this is not a Cloud Native Buildpacks build; \
-             build with `pack build --buildpack heroku/php --buildpack <this buildpack>`, \
-             or on Heroku classic add the buildpack with `heroku buildpacks:add`"
-        ),
-        CnbError::BadComposerVar => {
-            "the environment variable COMPOSER must name a file in the app's root \
-             directory, such as composer-heroku.json; fix it where the build's environment is set \
-             (`pack build --env COMPOSER=...` or [[io.buildpacks.build.env]] in project.toml)"
-                .into()
-        }
-        CnbError::App(error) => app_error(error, names),
-        CnbError::NotRequired => not_required(names),
-        CnbError::Layer(error) => {
-            format!("could not write the layer's files ({error}); this is a bug, please report it")
-        }
-    }
+pub(super) fn not_under_lifecycle(var: &str) -> String {
+    format!(
+        "{var} is not set to an absolute path, so this is not a Cloud Native Buildpacks build; \
+         build with `pack build --buildpack heroku/php --buildpack <this buildpack>`, \
+         or on Heroku classic add the buildpack with `heroku buildpacks:add`"
+    )
+}
+
+pub(super) fn bad_composer_var() -> String {
+    "the environment variable COMPOSER must name a file in the app's root \
+     directory, such as composer-heroku.json; fix it where the build's environment is set \
+     (`pack build --env COMPOSER=...` or [[io.buildpacks.build.env]] in project.toml)"
+        .into()
+}
+
+pub(super) fn layer_failed(error: &std::io::Error) -> String {
+    format!("could not write the layer's files ({error}); this is a bug, please report it")
 }
 
 /// A variable of the build's environment whose value is not UTF-8, so it is ignored.
@@ -87,19 +53,22 @@ pub fn exec_d_error(error: &ExecDError) -> String {
             "could not hand the session settings to the launcher on file descriptor 3 ({reason}), so {KEPT}; \
              please report this with the platform's lifecycle version"
         ),
-        ExecDError::Output(SpecError::BadVariableName(name)) => format!(
+        ExecDError::BadVariableName(name) => format!(
             "internal error ({name} is not a valid variable name), so {KEPT}; please report this bug"
         ),
     };
-    format!("{BOOT_TAG}: {text}")
+    boot_line(&text)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app_files::{AppError, FileError};
+    use crate::app::{AppError, ComposerNames, Declined, FileError};
+    use crate::build::{BuildError, Platform};
     use crate::composer::{ComposerError, FileKind};
-    use crate::messages::detect_declined;
+    use crate::log::cnb::{done, error, header, step, warning};
+    use crate::messages::{build_error, detect_declined};
+    use std::time::Duration;
 
     /// Every CNB build log line and error there is, in one snapshot.
     #[test]
@@ -111,46 +80,38 @@ mod tests {
         lines.push(done(Duration::from_millis(20)));
         lines.push(done(Duration::from_millis(1234)));
         lines.push(warning(&env_var_not_text("COMPOSER")));
-        for (error, names) in [
-            (
-                CnbError::NotUnderLifecycle {
-                    var: "CNB_LAYERS_DIR",
-                },
-                &names,
-            ),
-            (CnbError::BadComposerVar, &names),
-            (CnbError::NotRequired, &renamed),
-            (
-                CnbError::App(AppError::Composer(ComposerError::InvalidJson {
+        for failure in [
+            BuildError::NotUnderLifecycle {
+                var: "CNB_LAYERS_DIR",
+            },
+            BuildError::App(Declined::BadComposerVar),
+            BuildError::App(Declined::NotRequired {
+                names: renamed.clone(),
+            }),
+            BuildError::App(Declined::Files {
+                error: AppError::Composer(ComposerError::InvalidJson {
                     file: FileKind::Lock,
                     line: 4,
                     column: 3,
                     problem: "trailing comma".into(),
-                })),
-                &renamed,
-            ),
-            (
-                CnbError::App(AppError::File(FileError::IsDirectory {
+                }),
+                names: renamed.clone(),
+            }),
+            BuildError::App(Declined::Files {
+                error: AppError::File(FileError::IsDirectory {
                     name: "composer.json".into(),
-                })),
-                &names,
-            ),
-            (
-                CnbError::Layer(std::io::Error::from(std::io::ErrorKind::PermissionDenied)),
-                &names,
-            ),
+                }),
+                names: names.clone(),
+            }),
+            BuildError::Install(std::io::Error::from(std::io::ErrorKind::PermissionDenied)),
         ] {
-            lines.push(error_line(&error, names));
+            lines.push(error(&build_error(&failure, Platform::Cnb)));
         }
         lines.push(detect_declined(&build_error(
-            &CnbError::BadComposerVar,
-            &names,
+            &BuildError::App(Declined::BadComposerVar),
+            Platform::Cnb,
         )));
         insta::assert_snapshot!(lines.join("\n"));
-    }
-
-    fn error_line(e: &CnbError, names: &ComposerNames) -> String {
-        error(&build_error(e, names))
     }
 
     /// Every line the exec.d program can print besides the boot notices.
@@ -159,7 +120,7 @@ mod tests {
         let lines: Vec<String> = [
             ExecDError::Fd3NotOpen,
             ExecDError::Fd3Write("Broken pipe (os error 32)".into()),
-            ExecDError::Output(SpecError::BadVariableName("A-B".into())),
+            ExecDError::BadVariableName("A-B".into()),
         ]
         .iter()
         .map(exec_d_error)

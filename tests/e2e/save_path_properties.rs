@@ -4,9 +4,8 @@
 //! once in Rust over many generated cases and once by a real PHP over a batch.
 
 use crate::support::url_encode_bytes;
-use php_redis_sessions::boot::{self, EnvValue};
-use php_redis_sessions::session_config;
-use php_redis_sessions::settings::Settings;
+use php_redis_sessions::core::{self as session_config, Settings};
+use php_redis_sessions::env::Vars;
 use proptest::prelude::*;
 use std::process::Command;
 
@@ -147,14 +146,11 @@ proptest! {
 
     #[test]
     fn boot_never_panics(url in any::<String>(), scan in any::<Option<String>>(), timeout in any::<String>()) {
-        let lookup = |name: &str| match name {
-            "REDIS_URL" => EnvValue::Text(url.clone()),
-            "PHP_INI_SCAN_DIR" => scan.clone().map_or(EnvValue::Unset, EnvValue::Text),
-            "PHP_REDIS_SESSIONS_TIMEOUT" => EnvValue::Text(timeout.clone()),
-            _ => EnvValue::Unset,
-        };
-        let names = vec!["REDIS_URL".to_string()];
-        let plan = boot::plan(lookup, &names, "/app/.php-redis-sessions/conf.d");
+        let mut vars = vec![("REDIS_URL", url.as_str()), ("PHP_REDIS_SESSIONS_TIMEOUT", timeout.as_str())];
+        if let Some(scan) = &scan {
+            vars.push(("PHP_INI_SCAN_DIR", scan.as_str()));
+        }
+        let plan = session_config::plan(&Vars::new(vars), "/app/.php-redis-sessions/conf.d");
         // Either sessions go to Redis (all variables set) or nothing is set at all.
         prop_assert!(plan.vars.is_empty() || plan.vars.len() == 7);
     }

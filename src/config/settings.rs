@@ -1,5 +1,6 @@
-//! The buildpack's config vars, read from the environment at boot. Pure: it takes a
-//! lookup function, and every bad value becomes a warning plus the safe default.
+//! The buildpack's config vars, read at boot: a table of each var's name, the setting it
+//! sets and what it must look like. Pure: it takes a lookup function, and every bad value
+//! becomes a warning plus the safe default.
 
 /// The variable holding the Redis URL unless `PHP_REDIS_SESSIONS_URL_VAR` names another.
 pub const DEFAULT_URL_VAR: &str = "REDIS_URL";
@@ -17,24 +18,6 @@ pub const LOCKING: &str = "PHP_REDIS_SESSIONS_LOCKING";
 pub const LOCK_EXPIRE: &str = "PHP_REDIS_SESSIONS_LOCK_EXPIRE";
 pub const LOCK_WAIT_TIME: &str = "PHP_REDIS_SESSIONS_LOCK_WAIT_TIME";
 pub const LOCK_RETRIES: &str = "PHP_REDIS_SESSIONS_LOCK_RETRIES";
-
-/// Every config var.
-#[cfg(test)]
-pub const ALL: &[&str] = &[
-    URL_VAR,
-    DISABLE,
-    CLUSTER,
-    TLS_VERIFY,
-    TLS_CA_FILE,
-    PERSISTENT,
-    PREFIX,
-    TIMEOUT,
-    READ_TIMEOUT,
-    LOCKING,
-    LOCK_EXPIRE,
-    LOCK_WAIT_TIME,
-    LOCK_RETRIES,
-];
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
@@ -102,114 +85,150 @@ pub struct InvalidSetting {
     pub default: String,
 }
 
-/// Reads every config var through `lookup`. Unset and empty values mean the default.
+/// How the text of one config var becomes a setting: which field it sets, and what it
+/// must look like.
+enum Kind {
+    /// The name of another environment variable.
+    VarName(fn(&mut Settings) -> &mut Option<String>),
+    /// Any text.
+    Text(fn(&mut Settings) -> &mut Option<String>),
+    Flag(fn(&mut Settings) -> &mut bool),
+    /// Seconds above 0, at most a day.
+    Seconds(fn(&mut Settings) -> &mut f64),
+    /// A whole number in `min..=max`; `expected` says so in words.
+    Whole {
+        field: fn(&mut Settings) -> &mut u32,
+        min: u32,
+        max: u32,
+        expected: &'static str,
+    },
+}
+
+/// Every config var, in the order their problems are reported.
+const TABLE: &[(&str, Kind)] = &[
+    (URL_VAR, Kind::VarName(|s| &mut s.url_var)),
+    (DISABLE, Kind::Flag(|s| &mut s.disabled)),
+    (CLUSTER, Kind::Flag(|s| &mut s.cluster)),
+    (TLS_VERIFY, Kind::Flag(|s| &mut s.tls.verify)),
+    (PERSISTENT, Kind::Flag(|s| &mut s.persistent)),
+    (LOCKING, Kind::Flag(|s| &mut s.lock.enabled)),
+    (TLS_CA_FILE, Kind::Text(|s| &mut s.tls.ca_file)),
+    (PREFIX, Kind::Text(|s| &mut s.prefix)),
+    (TIMEOUT, Kind::Seconds(|s| &mut s.timeout)),
+    (READ_TIMEOUT, Kind::Seconds(|s| &mut s.read_timeout)),
+    (
+        LOCK_EXPIRE,
+        Kind::Whole {
+            field: |s| &mut s.lock.expire,
+            min: 1,
+            max: 86_400,
+            expected: "a whole number of seconds from 1 to 86400",
+        },
+    ),
+    (
+        LOCK_WAIT_TIME,
+        Kind::Whole {
+            field: |s| &mut s.lock.wait_time,
+            min: 1,
+            max: 10_000_000,
+            expected: "a whole number of microseconds from 1 to 10000000",
+        },
+    ),
+    (
+        LOCK_RETRIES,
+        Kind::Whole {
+            field: |s| &mut s.lock.retries,
+            min: 1,
+            max: 1_000_000,
+            expected: "a whole number from 1 to 1000000",
+        },
+    ),
+];
+
+/// Reads every config var through `lookup`. Unset and empty values mean the default; a
+/// value that cannot be used keeps the default and is reported.
 pub fn read(lookup: impl Fn(&str) -> Option<String>) -> (Settings, Vec<InvalidSetting>) {
-    let mut settings = Settings::default();
-    let mut invalid = Vec::new();
     let get = |name: &str| {
         lookup(name)
             .map(|v| v.trim().to_string())
             .filter(|v| !v.is_empty())
     };
-
-    if let Some(value) = get(URL_VAR) {
-        if is_env_name(&value) {
-            settings.url_var = Some(value);
-        } else {
+    let mut settings = Settings::default();
+    let mut invalid = Vec::new();
+    for (name, kind) in TABLE {
+        if let Some(value) = get(name)
+            && let Err((expected, default)) = apply(&mut settings, kind, value)
+        {
             invalid.push(InvalidSetting {
-                name: URL_VAR,
-                expected: "the name of an environment variable (letters, digits and _)",
-                default: DEFAULT_URL_VAR.into(),
+                name,
+                expected,
+                default,
             });
         }
     }
-
-    let mut flag = |name: &'static str, target: &mut bool| {
-        if let Some(value) = get(name) {
-            match parse_flag(&value) {
-                Some(parsed) => *target = parsed,
-                None => invalid.push(InvalidSetting {
-                    name,
-                    expected: "1 or 0 (also true/false, yes/no, on/off)",
-                    default: if *target { "1" } else { "0" }.into(),
-                }),
-            }
-        }
-    };
-    flag(DISABLE, &mut settings.disabled);
-    flag(CLUSTER, &mut settings.cluster);
-    flag(TLS_VERIFY, &mut settings.tls.verify);
-    flag(PERSISTENT, &mut settings.persistent);
-    flag(LOCKING, &mut settings.lock.enabled);
-
-    if let Some(path) = get(TLS_CA_FILE) {
-        // A CA file only makes sense with verification: setting it turns verification on
-        // unless PHP_REDIS_SESSIONS_TLS_VERIFY says 0 explicitly (an invalid value, already
-        // warned about, does not count as saying 0).
-        let explicitly_off = get(TLS_VERIFY).and_then(|value| parse_flag(&value)) == Some(false);
-        if !explicitly_off {
-            settings.tls.verify = true;
-        }
-        settings.tls.ca_file = Some(path);
+    // A CA file only makes sense with verification: setting it turns verification on
+    // unless PHP_REDIS_SESSIONS_TLS_VERIFY says 0 explicitly (an invalid value, already
+    // reported, does not count as saying 0).
+    let explicitly_off = get(TLS_VERIFY).and_then(|value| parse_flag(&value)) == Some(false);
+    if settings.tls.ca_file.is_some() && !explicitly_off {
+        settings.tls.verify = true;
     }
+    (settings, invalid)
+}
 
-    if let Some(prefix) = get(PREFIX) {
-        settings.prefix = Some(prefix);
-    }
-
-    let mut seconds = |name: &'static str, target: &mut f64| {
-        if let Some(value) = get(name) {
+/// Sets the field `kind` names from `value`; `Err` holds what was expected and the
+/// default kept.
+fn apply(
+    settings: &mut Settings,
+    kind: &Kind,
+    value: String,
+) -> Result<(), (&'static str, String)> {
+    match kind {
+        Kind::VarName(field) if crate::env::is_env_name(&value) => *field(settings) = Some(value),
+        Kind::VarName(_) => {
+            return Err((
+                "the name of an environment variable (letters, digits and _)",
+                DEFAULT_URL_VAR.into(),
+            ));
+        }
+        Kind::Text(field) => *field(settings) = Some(value),
+        Kind::Flag(field) => {
+            let target = field(settings);
+            *target = parse_flag(&value).ok_or_else(|| {
+                (
+                    "1 or 0 (also true/false, yes/no, on/off)",
+                    if *target { "1" } else { "0" }.to_string(),
+                )
+            })?;
+        }
+        Kind::Seconds(field) => {
+            let target = field(settings);
             match value.parse::<f64>() {
                 Ok(parsed) if parsed.is_finite() && parsed > 0.0 && parsed <= 86_400.0 => {
-                    *target = parsed
+                    *target = parsed;
                 }
-                _ => invalid.push(InvalidSetting {
-                    name,
-                    expected: "a number of seconds above 0 and at most 86400, such as 2.5",
-                    default: format_seconds(*target),
-                }),
+                _ => {
+                    return Err((
+                        "a number of seconds above 0 and at most 86400, such as 2.5",
+                        format_seconds(*target),
+                    ));
+                }
             }
         }
-    };
-    seconds(TIMEOUT, &mut settings.timeout);
-    seconds(READ_TIMEOUT, &mut settings.read_timeout);
-
-    let mut whole =
-        |name: &'static str, target: &mut u32, min: u32, max: u32, expected: &'static str| {
-            if let Some(value) = get(name) {
-                match value.parse::<u32>() {
-                    Ok(parsed) if (min..=max).contains(&parsed) => *target = parsed,
-                    _ => invalid.push(InvalidSetting {
-                        name,
-                        expected,
-                        default: target.to_string(),
-                    }),
-                }
+        Kind::Whole {
+            field,
+            min,
+            max,
+            expected,
+        } => {
+            let target = field(settings);
+            match value.parse::<u32>() {
+                Ok(parsed) if (*min..=*max).contains(&parsed) => *target = parsed,
+                _ => return Err((expected, target.to_string())),
             }
-        };
-    whole(
-        LOCK_EXPIRE,
-        &mut settings.lock.expire,
-        1,
-        86_400,
-        "a whole number of seconds from 1 to 86400",
-    );
-    whole(
-        LOCK_WAIT_TIME,
-        &mut settings.lock.wait_time,
-        1,
-        10_000_000,
-        "a whole number of microseconds from 1 to 10000000",
-    );
-    whole(
-        LOCK_RETRIES,
-        &mut settings.lock.retries,
-        1,
-        1_000_000,
-        "a whole number from 1 to 1000000",
-    );
-
-    (settings, invalid)
+        }
+    }
+    Ok(())
 }
 
 /// Seconds as phpredis reads them (`5`, `2.5`).
@@ -223,14 +242,6 @@ fn parse_flag(value: &str) -> Option<bool> {
         "0" | "false" | "no" | "off" => Some(false),
         _ => None,
     }
-}
-
-fn is_env_name(value: &str) -> bool {
-    let mut chars = value.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 #[cfg(test)]
@@ -262,7 +273,7 @@ mod tests {
 
     #[test]
     fn empty_values_mean_default() {
-        let all: Vec<(&str, &str)> = ALL.iter().map(|name| (*name, "  ")).collect();
+        let all: Vec<(&str, &str)> = TABLE.iter().map(|(name, _)| (*name, "  ")).collect();
         assert_eq!(read_from(&all), (Settings::default(), vec![]));
     }
 

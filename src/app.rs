@@ -1,7 +1,9 @@
-//! Reading the app's composer files and the classic ENV_DIR: the only file reads of
-//! detect and compile, each failure turned into a [`FileError`] that names the file.
+//! The app as the build sees it: the names of its composer files (the `COMPOSER` rule,
+//! one copy for both platforms), reading them, and whether ext-redis is required: what
+//! detect passes or declines with, and what the build starts from. Also the classic
+//! ENV_DIR's files. Every failure to read names the file ([`FileError`]).
 
-use crate::composer::{self, ComposerError, ComposerFiles, ComposerNames, Found};
+use crate::composer::{self, ComposerError, ComposerFiles, Found};
 use std::io::{self, Read};
 use std::path::Path;
 
@@ -24,6 +26,85 @@ pub enum FileError {
 pub enum AppError {
     File(FileError),
     Composer(ComposerError),
+}
+
+/// The composer file names a build uses (the `COMPOSER` config var can rename them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ComposerNames {
+    pub manifest: String,
+    pub lock: String,
+}
+
+impl ComposerNames {
+    pub fn for_manifest(manifest: &str) -> Self {
+        ComposerNames {
+            manifest: manifest.to_string(),
+            lock: lock_name_for(manifest),
+        }
+    }
+}
+
+impl Default for ComposerNames {
+    fn default() -> Self {
+        Self::for_manifest("composer.json")
+    }
+}
+
+/// The lock file's name for a given composer.json name, as the PHP buildpack derives it
+/// from the `COMPOSER` config var: `basename($COMPOSER, ".json") . ".lock"`, next to it.
+pub fn lock_name_for(manifest: &str) -> String {
+    let stem = manifest.strip_suffix(".json").unwrap_or(manifest);
+    format!("{stem}.lock")
+}
+
+/// `COMPOSER` must name a file in the app's root, as the PHP buildpack expects.
+fn is_plain_file_name(name: &str) -> bool {
+    !name.contains('/') && name != "." && name != ".."
+}
+
+/// The composer file names for the value of `COMPOSER` (unset or blank: the defaults).
+pub fn composer_names(composer_var: Option<&str>) -> Result<ComposerNames, Declined> {
+    match composer_var.map(str::trim).filter(|name| !name.is_empty()) {
+        None => Ok(ComposerNames::default()),
+        Some(name) if is_plain_file_name(name) => Ok(ComposerNames::for_manifest(name)),
+        Some(_) => Err(Declined::BadComposerVar),
+    }
+}
+
+/// Where ext-redis is required, and in which files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Requirement {
+    pub found: Found,
+    pub names: ComposerNames,
+}
+
+/// Why an app does not take part: detect declines with it, the build fails with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Declined {
+    /// `COMPOSER` does not name a file in the app's root directory.
+    BadComposerVar,
+    /// The composer files cannot be read, or Composer would reject them.
+    Files {
+        error: AppError,
+        names: ComposerNames,
+    },
+    /// Nothing requires ext-redis.
+    NotRequired { names: ComposerNames },
+}
+
+/// Detection, as both platforms' detect and build do it: the composer files named by
+/// `COMPOSER`, read in `app_dir`, require ext-redis (dev sections with `install_dev`).
+pub fn detect(
+    app_dir: &Path,
+    composer_var: Option<&str>,
+    install_dev: bool,
+) -> Result<Requirement, Declined> {
+    let names = composer_names(composer_var)?;
+    match inspect_app(app_dir, &names, install_dev) {
+        Ok(Some(found)) => Ok(Requirement { found, names }),
+        Ok(None) => Err(Declined::NotRequired { names }),
+        Err(error) => Err(Declined::Files { error, names }),
+    }
 }
 
 /// Reads the app's composer files in `app_dir` and looks for ext-redis in them.
@@ -95,6 +176,23 @@ mod tests {
     use std::fs;
 
     #[test]
+    fn composer_var_names_the_files() {
+        assert_eq!(composer_names(None), Ok(ComposerNames::default()));
+        assert_eq!(composer_names(Some(" ")), Ok(ComposerNames::default()));
+        assert_eq!(
+            composer_names(Some(" composer-x.json\n")),
+            Ok(ComposerNames::for_manifest("composer-x.json"))
+        );
+        for bad in ["sub/c.json", "/composer.json", "..", "."] {
+            assert_eq!(
+                composer_names(Some(bad)),
+                Err(Declined::BadComposerVar),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
     fn missing_file_is_none() {
         let dir = tempfile::tempdir().unwrap();
         assert_eq!(read_text(dir.path(), "composer.json", 10), Ok(None));
@@ -157,5 +255,15 @@ mod tests {
             Err(FileError::NotUtf8 { name: "C".into() })
         );
         assert_eq!(read_env_var(dir.path(), "D"), Ok(None));
+    }
+
+    #[test]
+    fn lock_names() {
+        assert_eq!(lock_name_for("composer.json"), "composer.lock");
+        assert_eq!(
+            lock_name_for("composer-heroku.json"),
+            "composer-heroku.lock"
+        );
+        assert_eq!(lock_name_for("deps"), "deps.lock");
     }
 }

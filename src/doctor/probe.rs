@@ -1,18 +1,17 @@
-//! `php-redis-sessions doctor`: run on a dyno (`heroku run php-redis-sessions doctor`), it
-//! shows what boot decided, asks PHP for its versions, checks every server and writes,
-//! reads and deletes a test session through PHP's session module, with timings. It exits
-//! non-zero naming the cause when anything fails. Raw error messages from PHP may quote
-//! the save path, so they are only classified here, never printed.
+//! The doctor's PHP side: `files/doctor-probe.php`, run by the PHP of the dyno with the
+//! variables boot set, checks every server and writes, reads and deletes a test session,
+//! then answers with one JSON line, read here into typed structs (an answer of another
+//! shape is no answer). Raw error messages from PHP may quote the save path, so they are
+//! only classified here, never kept.
 
-use crate::boot::{self, Decision, EnvValue, Outcome};
-use crate::messages;
-use crate::session_config::{Mode, Server};
-use serde_json::{Value, json};
-use std::ffi::OsString;
+use crate::config::redis_url::{AuthKind, Server};
+use crate::config::settings::Settings;
+use serde::{Deserialize, Serialize};
 use std::process::{Command, Stdio};
 
-pub const TARGET_VAR: &str = "PHP_REDIS_SESSIONS_DOCTOR_TARGET";
-const PROBE: &str = include_str!("../files/doctor-probe.php");
+/// Where the probe finds its target: the environment, never the command line.
+const TARGET_VAR: &str = "PHP_REDIS_SESSIONS_DOCTOR_TARGET";
+const PROBE: &str = include_str!("../../files/doctor-probe.php");
 
 /// Why the doctor failed, as users need to hear it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,7 +44,7 @@ pub enum ErrorKind {
 }
 
 /// Sorts a phpredis, PHP stream or Redis error message into what it means.
-pub fn classify(message: &str) -> ErrorKind {
+pub(super) fn classify(message: &str) -> ErrorKind {
     let lower = message.to_ascii_lowercase();
     let any = |needles: &[&str]| needles.iter().any(|n| lower.contains(n));
     if any(&[
@@ -107,49 +106,72 @@ pub struct SessionCheck {
     pub error: Option<ErrorKind>,
 }
 
+/// The probe's answer as PHP writes it.
+#[derive(Deserialize)]
+struct Answer {
+    php: String,
+    redis: Option<String>,
+    extension: bool,
+    #[serde(default)]
+    checks: Vec<CheckAnswer>,
+    #[serde(default)]
+    session: Option<SessionAnswer>,
+}
+
+#[derive(Deserialize)]
+struct CheckAnswer {
+    ok: bool,
+    ms: f64,
+    #[serde(default)]
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct SessionAnswer {
+    handler: String,
+    write_ms: f64,
+    #[serde(default)]
+    read_ms: Option<f64>,
+    #[serde(default)]
+    delete_ms: Option<f64>,
+    ok: bool,
+    #[serde(default)]
+    error: Option<String>,
+}
+
 /// Reads the probe's JSON line; `None` when PHP printed something else.
-pub fn parse_probe(stdout: &str) -> Option<ProbeResult> {
+pub(super) fn parse_probe(stdout: &str) -> Option<ProbeResult> {
     let line = stdout
         .lines()
         .rev()
         .find(|l| l.trim_start().starts_with('{'))?;
-    let value: Value = serde_json::from_str(line).ok()?;
-    let checks = value["checks"]
-        .as_array()
-        .map(|checks| {
-            checks
-                .iter()
-                .map(|c| match c["ok"].as_bool() {
-                    Some(true) => Ok(c["ms"].as_f64().unwrap_or(0.0)),
-                    _ => Err(classify(c["error"].as_str().unwrap_or(""))),
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let session = value
-        .get("session")
-        .filter(|s| s.is_object())
-        .map(|s| SessionCheck {
-            handler: s["handler"].as_str().unwrap_or("").to_string(),
-            write_ms: s["write_ms"].as_f64().unwrap_or(0.0),
-            read_ms: s["read_ms"].as_f64(),
-            delete_ms: s["delete_ms"].as_f64(),
-            error: match s["ok"].as_bool() {
-                Some(true) => None,
-                _ => Some(classify(s["error"].as_str().unwrap_or(""))),
-            },
-        });
+    let answer: Answer = serde_json::from_str(line).ok()?;
+    let kind =
+        |ok: bool, error: Option<String>| (!ok).then(|| classify(&error.unwrap_or_default()));
     Some(ProbeResult {
-        php: value["php"].as_str()?.to_string(),
-        redis: value["redis"].as_str().map(str::to_string),
-        extension: value["extension"].as_bool()?,
-        checks,
-        session,
+        php: answer.php,
+        redis: answer.redis,
+        extension: answer.extension,
+        checks: answer
+            .checks
+            .into_iter()
+            .map(|check| match kind(check.ok, check.error) {
+                None => Ok(check.ms),
+                Some(kind) => Err(kind),
+            })
+            .collect(),
+        session: answer.session.map(|session| SessionCheck {
+            handler: session.handler,
+            write_ms: session.write_ms,
+            read_ms: session.read_ms,
+            delete_ms: session.delete_ms,
+            error: kind(session.ok, session.error),
+        }),
     })
 }
 
 /// The first failure in the probe's answer, if any. `handler` is the one boot chose.
-pub fn verdict(
+pub(super) fn verdict(
     servers: &[Server],
     cluster: bool,
     handler: &str,
@@ -163,7 +185,7 @@ pub fn verdict(
             let server = if cluster {
                 "the cluster".to_string()
             } else {
-                servers.get(index).map_or_else(String::new, server_label)
+                servers.get(index).map_or_else(String::new, Server::label)
             };
             return Some(match kind {
                 ErrorKind::Refused => Cause::ConnectionRefused(server),
@@ -187,116 +209,84 @@ pub fn verdict(
     }
 }
 
-/// `host:port`, with IPv6 hosts in brackets.
-pub fn server_label(server: &Server) -> String {
-    if server.host.contains(':') {
-        format!("[{}]:{}", server.host, server.port)
-    } else {
-        format!("{}:{}", server.host, server.port)
-    }
+/// What the probe needs to reach the servers. Holds the passwords (hex, so that any byte
+/// survives): it only ever goes to the PHP child's environment.
+#[derive(Serialize)]
+struct Target<'a> {
+    cluster: bool,
+    tls: bool,
+    stream: Stream<'a>,
+    timeout: f64,
+    read_timeout: f64,
+    servers: Vec<TargetServer<'a>>,
 }
 
-/// What the probe needs to reach the servers. Holds the passwords: it only ever goes to
-/// the PHP child's environment.
-pub fn probe_target(decision: &Decision, servers: &[Server], cluster: bool) -> String {
-    let settings = &decision.settings;
-    let hex = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
-    let tls = servers.first().is_some_and(|s| s.tls);
-    let mut stream = json!({
-        "verify_peer": settings.tls.verify,
-        "verify_peer_name": settings.tls.verify,
-    });
-    if let (true, Some(ca)) = (settings.tls.verify, &settings.tls.ca_file) {
-        stream["cafile"] = json!(ca);
-    }
-    let servers: Vec<Value> = servers
-        .iter()
-        .map(|s| {
-            let auth = s.auth();
-            json!({
-                "host": s.host,
-                "port": s.port,
-                "user": match auth { crate::session_config::AuthKind::User(_) => Some(hex(&s.user)), _ => None },
-                "password": hex(&s.password),
-                "database": s.database,
+/// PHP's SSL context options.
+#[derive(Serialize)]
+struct Stream<'a> {
+    verify_peer: bool,
+    verify_peer_name: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cafile: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct TargetServer<'a> {
+    host: &'a str,
+    port: u16,
+    /// Only for an ACL user: a nominal user logs in with the password alone.
+    user: Option<String>,
+    password: String,
+    database: Option<u32>,
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn probe_target(settings: &Settings, servers: &[Server], cluster: bool) -> String {
+    let verify = settings.tls.verify;
+    let target = Target {
+        cluster,
+        tls: servers.first().is_some_and(|s| s.tls),
+        stream: Stream {
+            verify_peer: verify,
+            verify_peer_name: verify,
+            cafile: settings.tls.ca_file.as_deref().filter(|_| verify),
+        },
+        timeout: settings.timeout,
+        read_timeout: settings.read_timeout,
+        servers: servers
+            .iter()
+            .map(|s| TargetServer {
+                host: &s.host,
+                port: s.port,
+                user: matches!(s.auth(), AuthKind::User(_)).then(|| hex(&s.user)),
+                password: hex(&s.password),
+                database: s.database,
             })
-        })
-        .collect();
-    json!({
-        "cluster": cluster,
-        "tls": tls,
-        "stream": stream,
-        "timeout": settings.timeout,
-        "read_timeout": settings.read_timeout,
-        "servers": servers,
-    })
-    .to_string()
+            .collect(),
+    };
+    serde_json::to_string(&target).expect("the target is plain data")
 }
 
-/// Runs the doctor against the process environment; returns the exit code.
-pub fn run() -> i32 {
-    let names: Vec<String> = std::env::vars_os()
-        .filter_map(|(n, _)| n.into_string().ok())
-        .collect();
-    let lookup = |name: &str| match std::env::var_os(name).map(OsString::into_string) {
-        None => EnvValue::Unset,
-        Some(Ok(text)) => EnvValue::Text(text),
-        Some(Err(_)) => EnvValue::NotUnicode,
-    };
-    let decision = boot::decide(lookup, &names);
-    let plan = crate::boot_hook::plan_from_process();
-    let mut lines = messages::doctor_decision(&decision);
-
-    let Outcome::Redis {
-        config, servers, ..
-    } = &decision.outcome
-    else {
-        lines.push(messages::doctor_failed(&Cause::NoRedis));
-        print(&lines);
-        return 1;
-    };
-    let cluster = matches!(config.summary.mode, Mode::Cluster(_));
+/// Runs the probe with `php` on PATH, in this process's environment plus the variables
+/// boot would set (`vars`); `None` when PHP could not be run or gave no answer.
+pub(super) fn run(
+    vars: &[(&'static str, String)],
+    settings: &Settings,
+    servers: &[Server],
+    cluster: bool,
+) -> Option<ProbeResult> {
     let output = Command::new("php")
         .args(["-r", PROBE.trim_start_matches("<?php").trim_start()])
-        .envs(
-            plan.vars
-                .iter()
-                .map(|(name, value)| (*name, value.as_str())),
-        )
-        .env(TARGET_VAR, probe_target(&decision, servers, cluster))
+        .envs(vars.iter().map(|(name, value)| (*name, value.as_str())))
+        .env(TARGET_VAR, probe_target(settings, servers, cluster))
         .stdin(Stdio::null())
         .stderr(Stdio::null())
-        .output();
-    let probe = match output
-        .ok()
-        .and_then(|out| parse_probe(&String::from_utf8_lossy(&out.stdout)))
-    {
-        Some(probe) => probe,
-        None => {
-            lines.push(messages::doctor_failed(&Cause::PhpMissing));
-            print(&lines);
-            return 1;
-        }
-    };
-    lines.extend(messages::doctor_probe(servers, cluster, &probe));
-    let code = match verdict(servers, cluster, config.save_handler, &probe) {
-        None => {
-            lines.push(messages::doctor_ok());
-            0
-        }
-        Some(cause) => {
-            lines.push(messages::doctor_failed(&cause));
-            1
-        }
-    };
-    print(&lines);
-    code
-}
-
-fn print(lines: &[String]) {
-    for line in lines {
-        println!("{line}");
-    }
+        .output()
+        .ok()?;
+    parse_probe(&String::from_utf8_lossy(&output.stdout))
 }
 
 #[cfg(test)]
@@ -349,7 +339,7 @@ mod tests {
 
     #[test]
     fn verdicts() {
-        let server = crate::session_config::parse_server("redis://h:1").unwrap();
+        let server = crate::config::redis_url::parse_server("redis://h:1").unwrap();
         let probe = |checks, session: Option<Option<ErrorKind>>| ProbeResult {
             php: "8".into(),
             redis: Some("6".into()),
@@ -413,24 +403,29 @@ mod tests {
     }
 
     #[test]
+    fn malformed_answers_are_no_answer() {
+        for line in [
+            r#"{"php":"8","redis":null}"#,
+            r#"{"php":"8","redis":null,"extension":"yes"}"#,
+            r#"{"php":"8","redis":null,"extension":true,"checks":[{"ok":true}]}"#,
+            r#"{"php":"8","redis":null,"extension":true,"session":{"handler":"redis","ok":true}}"#,
+        ] {
+            assert!(parse_probe(line).is_none(), "{line}");
+        }
+        let answer = parse_probe(r#"{"php":"8","redis":null,"extension":false}"#).unwrap();
+        assert!(answer.checks.is_empty() && answer.session.is_none());
+    }
+
+    #[test]
     fn the_target_holds_what_php_needs() {
-        let servers = crate::session_config::parse_servers("rediss://app:p%2Cw@h:1/2").unwrap();
-        let decision = boot::decide(
-            |name| {
-                if name == "REDIS_URL" {
-                    EnvValue::Text("rediss://app:p%2Cw@h:1/2".into())
-                } else {
-                    EnvValue::Unset
-                }
-            },
-            &[],
-        );
-        let target: Value =
-            serde_json::from_str(&probe_target(&decision, &servers, false)).unwrap();
+        let servers = crate::config::redis_url::parse_servers("rediss://app:p%2Cw@h:1/2").unwrap();
+        let target: serde_json::Value =
+            serde_json::from_str(&probe_target(&Settings::default(), &servers, false)).unwrap();
         assert_eq!(target["servers"][0]["user"], "617070");
         assert_eq!(target["servers"][0]["password"], "702c77");
         assert_eq!(target["servers"][0]["database"], 2);
         assert_eq!(target["tls"], true);
         assert_eq!(target["stream"]["verify_peer"], false);
+        assert!(target["stream"].get("cafile").is_none());
     }
 }

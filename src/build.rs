@@ -1,0 +1,79 @@
+//! The one build, for both platforms: check that the app requires ext-redis, ask the PHP
+//! buildpack's PHP whether it loads phpredis, install the boot files. It prints nothing:
+//! each step it finishes is an [`Event`], and it stops at the first [`BuildError`]; the
+//! platform edges render both in their own log style.
+
+use crate::app::{self, Declined, Requirement};
+use crate::layout;
+use crate::php_check::{self, PhpCheck};
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// Which platform builds: it decides where PHP is, what is installed, and how the log
+/// speaks to the user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Platform {
+    /// Heroku classic: `bin/compile` into the slug.
+    Classic,
+    /// Cloud Native Buildpacks: `bin/build` into a launch layer.
+    Cnb,
+}
+
+/// What a build works from, read by the platform edge from wherever that platform keeps it.
+pub(crate) struct Input<'a> {
+    pub(crate) platform: Platform,
+    pub(crate) app_dir: &'a Path,
+    /// The value of `COMPOSER`, if set.
+    pub(crate) composer_var: Option<&'a str>,
+    pub(crate) install_dev: bool,
+    /// Where the PHP buildpack's PHP is.
+    pub(crate) php: PhpLocation,
+    /// Where the boot files go.
+    pub(crate) target: PathBuf,
+}
+
+/// Where to find the PHP the PHP buildpack installed.
+pub(crate) enum PhpLocation {
+    /// `.heroku/php/bin/php` in the classic build directory.
+    InBuildDir(PathBuf),
+    /// The first `php` on this search path (heroku/php's build layers on CNB).
+    OnPath(String),
+}
+
+/// A step the build finished, in order.
+#[derive(Debug)]
+pub(crate) enum Event {
+    Required(Requirement),
+    PhpChecked(PhpCheck),
+    Installed,
+}
+
+/// Why a build stops.
+#[derive(Debug)]
+pub(crate) enum BuildError {
+    /// CNB: a variable the lifecycle always sets is missing or not absolute.
+    NotUnderLifecycle {
+        var: &'static str,
+    },
+    App(Declined),
+    /// The boot files could not be written.
+    Install(io::Error),
+}
+
+/// Runs the build, telling `on_event` each step it finishes.
+pub(crate) fn run(input: &Input<'_>, mut on_event: impl FnMut(Event)) -> Result<(), BuildError> {
+    let requirement = app::detect(input.app_dir, input.composer_var, input.install_dev)
+        .map_err(BuildError::App)?;
+    on_event(Event::Required(requirement));
+    on_event(Event::PhpChecked(match &input.php {
+        PhpLocation::InBuildDir(build_dir) => php_check::check_classic(build_dir),
+        PhpLocation::OnPath(path) => php_check::check_on_path(path),
+    }));
+    match input.platform {
+        Platform::Classic => layout::install_classic(&input.target),
+        Platform::Cnb => layout::install_cnb_layer(&input.target),
+    }
+    .map_err(BuildError::Install)?;
+    on_event(Event::Installed);
+    Ok(())
+}

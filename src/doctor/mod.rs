@@ -1,0 +1,61 @@
+//! `php-redis-sessions doctor`: run on a dyno (`heroku run php-redis-sessions doctor`), it
+//! shows what boot decided, asks PHP for its versions, checks every server and writes,
+//! reads and deletes a test session through PHP's session module, with timings. It exits
+//! non-zero naming the cause when anything fails.
+//!
+//! It asks the pure core what boot decides for this process's environment and which
+//! variables that sets, and runs the probe (`probe`) with them; `report` is its text.
+
+mod probe;
+mod report;
+
+use crate::boot::{self, Outcome};
+use crate::config::save_path::Mode;
+use crate::env::{Env, PHP_INI_SCAN_DIR, ProcessEnv};
+use crate::layout;
+use probe::Cause;
+
+/// Runs the doctor against the process environment; returns the exit code.
+pub fn run() -> u8 {
+    let decision = boot::decide(&ProcessEnv);
+    let mut lines = report::decision(&decision);
+    let code = match &decision.outcome {
+        Outcome::FileSessions(_) => {
+            lines.push(report::failed(&Cause::NoRedis));
+            1
+        }
+        Outcome::Redis {
+            config, servers, ..
+        } => {
+            let ini_dir = layout::own_ini_dir()
+                .map(|dir| dir.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let scan_dir = ProcessEnv.value(PHP_INI_SCAN_DIR).text();
+            let vars = boot::variables(&decision, scan_dir.as_deref(), &ini_dir);
+            let cluster = matches!(config.summary.mode, Mode::Cluster(_));
+            match probe::run(&vars, &decision.settings, servers, cluster) {
+                None => {
+                    lines.push(report::failed(&Cause::PhpMissing));
+                    1
+                }
+                Some(answer) => {
+                    lines.extend(report::probe(servers, cluster, &answer));
+                    match probe::verdict(servers, cluster, config.save_handler, &answer) {
+                        None => {
+                            lines.push(report::ok());
+                            0
+                        }
+                        Some(cause) => {
+                            lines.push(report::failed(&cause));
+                            1
+                        }
+                    }
+                }
+            }
+        }
+    };
+    for line in &lines {
+        println!("{line}");
+    }
+    code
+}

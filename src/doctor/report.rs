@@ -1,0 +1,231 @@
+//! The doctor's report: what boot decided (the password shown as `****`), the versions
+//! and checks the probe ran, and the verdict. Text only.
+
+use super::probe::{Cause, ErrorKind, ProbeResult};
+use crate::boot::{Decision, Outcome};
+use crate::config::redis_url::{AuthKind, Server};
+use crate::config::save_path::{Mode, SessionConfig};
+use crate::config::settings::{Settings, format_seconds};
+use crate::log::BOOT_TAG;
+use crate::messages;
+
+/// One `label value` row of the report.
+fn row(label: &str, value: &str) -> String {
+    format!("  {label:<13} {value}")
+}
+
+/// The report's first part: what boot decided.
+pub(super) fn decision(decision: &Decision) -> Vec<String> {
+    let mut lines = vec![format!("{BOOT_TAG} doctor"), "Boot decided:".to_string()];
+    for notice in &decision.notices {
+        lines.push(format!("  ! {}", messages::notice_text(notice)));
+    }
+    match &decision.outcome {
+        Outcome::FileSessions(_) => lines.push(row("Sessions", "PHP's default file sessions")),
+        Outcome::Redis {
+            url_var,
+            config,
+            servers,
+        } => {
+            lines.push(row("URL variable", url_var));
+            lines.extend(redis_rows(config, servers, &decision.settings));
+        }
+    }
+    lines
+}
+
+fn redis_rows(config: &SessionConfig, servers: &[Server], settings: &Settings) -> Vec<String> {
+    let summary = &config.summary;
+    let mut lines = vec![row("Sessions", &sessions(summary.mode))];
+    for server in servers {
+        let weight = match (summary.mode, server.weight) {
+            (Mode::Shards(_), Some(weight)) => format!(", weight {weight}"),
+            _ => String::new(),
+        };
+        lines.push(row("Server", &format!("{}{weight}", server.label())));
+    }
+    lines.push(row(
+        "Scheme",
+        if summary.tls {
+            "rediss:// (TLS)"
+        } else {
+            "redis:// (plain TCP)"
+        },
+    ));
+    if summary.tls {
+        lines.push(row("Verification", &verification(summary.verify, settings)));
+    }
+    let database = match (summary.mode, summary.database) {
+        (Mode::Cluster(_), _) => "none (a cluster has no databases)".to_string(),
+        (_, database) => database.unwrap_or(0).to_string(),
+    };
+    lines.push(row("Database", &database));
+    lines.push(row("Login", &login(&summary.auth)));
+    lines.push(row("Locking", &locking(config)));
+    let prefix = if summary.key_prefix.is_empty() {
+        "none (keys are the session ids)"
+    } else {
+        &summary.key_prefix
+    };
+    lines.push(row("Key prefix", prefix));
+    lines.push(row(
+        "Connections",
+        &connections(summary.persistent, settings),
+    ));
+    lines
+}
+
+fn sessions(mode: Mode) -> String {
+    match mode {
+        Mode::Single => "Redis, one server (save_handler redis)".to_string(),
+        Mode::Shards(n) => format!("Redis, sharded over {n} servers (save_handler redis)"),
+        Mode::Cluster(n) => format!("Redis Cluster, {n} seed(s) (save_handler rediscluster)"),
+    }
+}
+
+fn verification(verify: bool, settings: &Settings) -> String {
+    match (verify, &settings.tls.ca_file) {
+        (false, _) => "off (the default: Heroku's certificates are self-signed)".to_string(),
+        (true, Some(ca)) => format!("on, CA file {ca}"),
+        (true, None) => "on, with the system's CAs".to_string(),
+    }
+}
+
+fn login(auth: &AuthKind) -> String {
+    match auth {
+        AuthKind::None => "none".into(),
+        AuthKind::Password => "password ****".into(),
+        AuthKind::User(user) => format!("user {user}, password ****"),
+        AuthKind::UserWithoutPassword => "none (a user without a password)".into(),
+    }
+}
+
+fn locking(config: &SessionConfig) -> String {
+    if config.summary.locking {
+        format!(
+            "on (expire {} s, retry every {} us, {} tries)",
+            config.lock_expire, config.lock_wait_time, config.lock_retries
+        )
+    } else if let Mode::Cluster(_) = config.summary.mode {
+        "unavailable (phpredis cannot lock cluster sessions)".into()
+    } else {
+        "off".into()
+    }
+}
+
+fn connections(persistent: bool, settings: &Settings) -> String {
+    format!(
+        "{}, connect timeout {} s, read timeout {} s",
+        if persistent {
+            "persistent"
+        } else {
+            "not persistent"
+        },
+        format_seconds(settings.timeout),
+        format_seconds(settings.read_timeout)
+    )
+}
+
+/// The report's second part: versions and the checks that ran, with timings.
+pub(super) fn probe(servers: &[Server], cluster: bool, probe: &ProbeResult) -> Vec<String> {
+    let mut lines = vec![
+        "PHP:".to_string(),
+        row("PHP", &probe.php),
+        row("phpredis", probe.redis.as_deref().unwrap_or("not loaded")),
+        "Checks:".to_string(),
+    ];
+    for (index, check) in probe.checks.iter().enumerate() {
+        let what = if cluster {
+            "connect to the cluster".to_string()
+        } else {
+            format!(
+                "connect to {}",
+                servers.get(index).map(Server::label).unwrap_or_default()
+            )
+        };
+        lines.push(match check {
+            Ok(ms) => format!("  {what}: ok ({ms} ms)"),
+            Err(_) => format!("  {what}: failed"),
+        });
+    }
+    if let Some(session) = &probe.session {
+        let step = |name: &str, ms: Option<f64>| match ms {
+            Some(ms) => format!("{name} {ms} ms"),
+            None => format!("{name} -"),
+        };
+        let result = if session.error.is_none() {
+            "ok"
+        } else {
+            "failed"
+        };
+        lines.push(format!(
+            "  test session through PHP (save_handler {}): {result} ({}, {}, {})",
+            session.handler,
+            step("write", Some(session.write_ms)),
+            step("read", session.read_ms),
+            step("delete", session.delete_ms)
+        ));
+    }
+    lines
+}
+
+pub(super) fn ok() -> String {
+    "OK: PHP keeps its sessions in Redis".to_string()
+}
+
+/// The report's last line when something failed: the cause and what to do.
+pub(super) fn failed(cause: &Cause) -> String {
+    let text = match cause {
+        Cause::NoRedis => "no usable Redis URL, so PHP uses file sessions (see above); \
+            attach a Redis add-on or set the URL variable"
+            .to_string(),
+        Cause::IniNotLoaded(handler) => format!(
+            "PHP uses save_handler {handler}, so it did not load the buildpack's ini; run the doctor on a dyno \
+             (heroku run php-redis-sessions doctor), and keep .php-redis-sessions/conf.d in PHP_INI_SCAN_DIR"
+        ),
+        Cause::PhpMissing => {
+            "PHP could not be run (is heroku/php before this buildpack, and `php` on PATH?)".into()
+        }
+        Cause::ExtensionMissing => {
+            "PHP does not load ext-redis; require \"ext-redis\": \"*\" in composer.json, \
+            run `composer update`, and deploy again"
+                .into()
+        }
+        Cause::ConnectionRefused(server) => format!(
+            "connection refused by {server}; check that Redis runs there and that the URL names the right host and port"
+        ),
+        Cause::AuthenticationFailed(server) => format!(
+            "authentication failed at {server}; the user or password in the URL is wrong \
+             (after a credential rotation, restart the dynos: heroku ps:restart)"
+        ),
+        Cause::TlsVerificationFailed(server) => format!(
+            "TLS verification failed at {server}; check PHP_REDIS_SESSIONS_TLS_CA_FILE, \
+             or unset PHP_REDIS_SESSIONS_TLS_VERIFY for Heroku's self-signed certificates"
+        ),
+        Cause::Timeout(server) => format!(
+            "timeout talking to {server}; check the host and port, that it speaks TLS exactly when the URL says \
+             rediss://, and PHP_REDIS_SESSIONS_TIMEOUT and PHP_REDIS_SESSIONS_READ_TIMEOUT"
+        ),
+        Cause::HostNotFound(server) => {
+            format!("host not found: {server}; check the URL's host name")
+        }
+        Cause::ConnectionFailed(server) => format!("could not connect to {server}; check the URL"),
+        Cause::SessionFailed(kind) => format!(
+            "the servers answer, but the test session failed: {}",
+            session_failure(*kind)
+        ),
+    };
+    format!("FAILED: {text}")
+}
+
+fn session_failure(kind: ErrorKind) -> &'static str {
+    match kind {
+        ErrorKind::Lock => "the session lock could not be taken; another request held it too long",
+        ErrorKind::Timeout => "Redis did not answer in time",
+        ErrorKind::Authentication => "authentication failed",
+        ErrorKind::TlsVerification => "TLS verification failed",
+        ErrorKind::Refused => "the connection was refused",
+        ErrorKind::HostNotFound => "the host was not found",
+        ErrorKind::Other => "PHP's session module reported an error",
+    }
+}

@@ -1,0 +1,182 @@
+//! Where the buildpack's files live in a classic slug and in a CNB launch layer, what they
+//! hold, and writing them. Static content only: no secret, no build path. Every file is
+//! written through a temporary file in its directory and renamed into place, so a failed
+//! step leaves nothing half-written behind, and a running helper is never overwritten.
+
+use crate::cnb_spec::{self, LayerTypes};
+use std::fs;
+use std::io::{self, Write};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+pub(crate) const HELPER_NAME: &str = "php-redis-sessions";
+/// The ini PHP loads once boot adds its directory to `PHP_INI_SCAN_DIR`.
+pub(crate) const SESSION_INI: &str = include_str!("../files/php-redis-sessions.ini");
+pub(crate) const INI_DIR: &str = "conf.d";
+pub(crate) const INI_NAME: &str = "php-redis-sessions.ini";
+
+/// Classic: everything lives in this directory of the slug (`/app/.php-redis-sessions`).
+pub(crate) const CLASSIC_ROOT: &str = ".php-redis-sessions";
+pub(crate) const CLASSIC_HELPER_DIR: &str = "bin";
+/// Sourced by bash before every dyno process. Numbered after the PHP buildpack's own
+/// `100-php.sh` and `110-...` scripts.
+pub(crate) const PROFILE_SCRIPT: &str = include_str!("../files/profile.sh");
+pub(crate) const PROFILE_SCRIPT_PATH: &str = ".profile.d/200-php-redis-sessions.sh";
+
+/// CNB: the one layer this buildpack writes, `<layers>/sessions/`.
+pub(crate) const LAYER_NAME: &str = "sessions";
+/// CNB: the helper is the layer's exec.d program, which the launcher runs before every
+/// process; the session ini is in the layer's `conf.d/`, found from the helper's location.
+pub(crate) const CNB_HELPER_DIR: &str = "exec.d";
+
+/// Installs the classic slug's files under `build_dir`: the helper and the session ini in
+/// `.php-redis-sessions/`, and the `.profile.d` script.
+pub(crate) fn install_classic(build_dir: &Path) -> io::Result<()> {
+    install_helper_tree(&build_dir.join(CLASSIC_ROOT), CLASSIC_HELPER_DIR)?;
+    write_file(&build_dir.join(PROFILE_SCRIPT_PATH), PROFILE_SCRIPT, 0o644)
+}
+
+/// Writes `<layers>/sessions/` afresh (a launch layer from an earlier build is never
+/// restored, but a rerun in the same build must not keep stale files) and its metadata:
+/// `exec.d/php-redis-sessions`, `conf.d/php-redis-sessions.ini`, and
+/// `bin/php-redis-sessions`, a link to the exec.d program that the launcher's PATH (which
+/// takes every launch layer's `bin/`) makes the doctor command. Nothing in it depends on
+/// the app, the environment or the build.
+pub(crate) fn install_cnb_layer(layers_dir: &Path) -> io::Result<()> {
+    let layer = layers_dir.join(LAYER_NAME);
+    match fs::remove_dir_all(&layer) {
+        Err(error) if error.kind() != io::ErrorKind::NotFound => return Err(error),
+        _ => {}
+    }
+    install_helper_tree(&layer, CNB_HELPER_DIR)?;
+    let bin = layer.join("bin");
+    fs::create_dir_all(&bin)?;
+    std::os::unix::fs::symlink(
+        Path::new("..").join(CNB_HELPER_DIR).join(HELPER_NAME),
+        bin.join(HELPER_NAME),
+    )?;
+    let metadata = cnb_spec::layer_toml(LayerTypes {
+        launch: true,
+        build: false,
+        cache: false,
+    });
+    write_file(
+        &layers_dir.join(format!("{LAYER_NAME}.toml")),
+        &metadata,
+        0o644,
+    )
+}
+
+/// Writes the helper (a copy of the running executable) into `root/helper_dir/` and the
+/// session ini into `root/conf.d/`. The ini directory is found at boot next to the
+/// helper's own directory, so both classic (`bin/`) and CNB (`exec.d/`) use this.
+fn install_helper_tree(root: &Path, helper_dir: &str) -> io::Result<()> {
+    let helper = std::env::current_exe()?;
+    let target = root.join(helper_dir).join(HELPER_NAME);
+    if fs::canonicalize(&target).ok() != Some(fs::canonicalize(&helper)?) {
+        write_atomically(&target, 0o755, |file| {
+            io::copy(&mut fs::File::open(&helper)?, file).map(|_| ())
+        })?;
+    }
+    write_file(&root.join(INI_DIR).join(INI_NAME), SESSION_INI, 0o644)
+}
+
+fn write_file(path: &Path, contents: &str, mode: u32) -> io::Result<()> {
+    write_atomically(path, mode, |file| file.write_all(contents.as_bytes()))
+}
+
+/// Creates `path`'s directory, writes a temporary file there with `fill`, gives it `mode`
+/// and renames it to `path`. On any failure the temporary file is removed.
+fn write_atomically(
+    path: &Path,
+    mode: u32,
+    fill: impl FnOnce(&mut fs::File) -> io::Result<()>,
+) -> io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    fs::create_dir_all(dir)?;
+    let mut temp = tempfile::Builder::new()
+        .prefix(".php-redis-sessions.")
+        .tempfile_in(dir)?;
+    fill(temp.as_file_mut())?;
+    temp.as_file()
+        .set_permissions(fs::Permissions::from_mode(mode))?;
+    temp.persist(path).map_err(|error| error.error)?;
+    Ok(())
+}
+
+/// Where boot finds the session ini: `conf.d` beside the directory holding the helper.
+pub(crate) fn ini_dir_for_helper(helper: &Path) -> Option<PathBuf> {
+    Some(helper.parent()?.parent()?.join(INI_DIR))
+}
+
+/// The session ini's directory for this running helper, if its own path is known.
+pub(crate) fn own_ini_dir() -> Option<PathBuf> {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| ini_dir_for_helper(&exe))
+}
+
+/// True when `exe` sits in an `exec.d` directory, as the CNB layer's helper does.
+pub(crate) fn is_in_exec_d(exe: &Path) -> bool {
+    exe.parent()
+        .and_then(Path::file_name)
+        .is_some_and(|dir| dir == CNB_HELPER_DIR)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ini_dir_is_beside_the_helper_dir() {
+        assert_eq!(
+            ini_dir_for_helper(Path::new("/app/.php-redis-sessions/bin/php-redis-sessions")),
+            Some("/app/.php-redis-sessions/conf.d".into())
+        );
+        assert_eq!(
+            ini_dir_for_helper(Path::new("/layers/x/sessions/exec.d/php-redis-sessions")),
+            Some("/layers/x/sessions/conf.d".into())
+        );
+    }
+
+    #[test]
+    fn knows_when_it_is_in_exec_d() {
+        assert!(is_in_exec_d(Path::new(
+            "/layers/x_y/sessions/exec.d/php-redis-sessions"
+        )));
+        assert!(!is_in_exec_d(Path::new(
+            "/app/.php-redis-sessions/bin/php-redis-sessions"
+        )));
+        assert!(!is_in_exec_d(Path::new("/exec.d")));
+        assert!(!is_in_exec_d(Path::new("php-redis-sessions")));
+    }
+
+    #[test]
+    fn static_files_reference_only_the_environment() {
+        for name in crate::boot::INI_VARS {
+            assert!(SESSION_INI.contains(&format!("\"${{{name}}}\"")), "{name}");
+        }
+        assert!(
+            PROFILE_SCRIPT.contains("${HOME:-/app}/.php-redis-sessions/bin/php-redis-sessions")
+        );
+    }
+
+    #[test]
+    fn a_failed_write_leaves_nothing_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("file");
+        let failed = write_atomically(&target, 0o644, |file| {
+            file.write_all(b"half")?;
+            Err(io::Error::other("disk full"))
+        });
+        assert!(failed.is_err());
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
+        write_file(&target, "whole", 0o640).unwrap();
+        assert_eq!(fs::read_to_string(&target).unwrap(), "whole");
+        assert_eq!(
+            fs::metadata(&target).unwrap().permissions().mode() & 0o777,
+            0o640
+        );
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+}

@@ -1,0 +1,125 @@
+//! Cloud Native Buildpack phases: `bin/detect` and `bin/build` under the lifecycle, with
+//! the app as working directory. The user's variables (`pack build --env`, project.toml)
+//! are in the process environment (`clear-env` is false), so `COMPOSER` and
+//! `HEROKU_PHP_INSTALL_DEV` are read from there.
+
+use super::detection;
+use crate::app;
+use crate::build::{self, Event, Input, PhpLocation, Platform};
+use crate::cnb_spec::LAYERS_DIR_VAR;
+use crate::env::{COMPOSER, Env, EnvValue, INSTALL_DEV, PATH};
+use crate::layout::LAYER_NAME;
+use crate::log::{BUILDPACK_NAME, cnb as log};
+use crate::messages::{self, cnb as words};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// `bin/detect`: the same rules and messages as classic, plus `COMPOSER` (which classic
+/// detect cannot see); 0 passes, 100 declines.
+pub fn detect(env: &impl Env) -> u8 {
+    let (composer_var, _) = composer_var(env);
+    let install_dev = install_dev(env);
+    detection(
+        app::detect(Path::new("."), composer_var.as_deref(), install_dev),
+        Platform::Cnb,
+        100,
+    )
+}
+
+/// `COMPOSER`, if set to text; a value that is not text is ignored, with a warning.
+fn composer_var(env: &impl Env) -> (Option<String>, Option<String>) {
+    match env.value(COMPOSER) {
+        EnvValue::Text(name) => (Some(name), None),
+        EnvValue::Unset => (None, None),
+        EnvValue::NotUnicode => (None, Some(words::env_var_not_text(COMPOSER))),
+    }
+}
+
+/// The PHP buildpack installs dev requirements when the variable is set at all, even empty.
+fn install_dev(env: &impl Env) -> bool {
+    env.value(INSTALL_DEV) != EnvValue::Unset
+}
+
+/// `bin/build`: writes the build log to `out`; returns the exit code.
+pub fn build(env: &impl Env, out: &mut impl Write) -> io::Result<u8> {
+    let started = Instant::now();
+    writeln!(out, "{}", log::header(BUILDPACK_NAME))?;
+    let mut warnings = vec![];
+    let mut steps = vec![];
+    let outcome = layers_dir(env).and_then(|layers_dir| {
+        let (composer_var, warning) = composer_var(env);
+        warnings.extend(warning);
+        let input = Input {
+            platform: Platform::Cnb,
+            app_dir: Path::new("."),
+            composer_var: composer_var.as_deref(),
+            install_dev: install_dev(env),
+            php: PhpLocation::OnPath(env.value(PATH).text().unwrap_or_default()),
+            target: layers_dir,
+        };
+        build::run(&input, |event| match event {
+            Event::Required(requirement) => {
+                steps.push(messages::found(&requirement.found, &requirement.names));
+            }
+            Event::PhpChecked(check) => {
+                let (details, php_warnings) = messages::php_check(&check, Platform::Cnb);
+                steps.extend(details);
+                warnings.extend(php_warnings);
+            }
+            Event::Installed => steps.extend(words::installed(LAYER_NAME)),
+        })
+    });
+    for warning in &warnings {
+        writeln!(out, "{}", log::warning(warning))?;
+    }
+    match outcome {
+        Ok(()) => {
+            for step in &steps {
+                writeln!(out, "{}", log::step(step))?;
+            }
+            writeln!(out, "{}", log::done(started.elapsed()))?;
+            Ok(0)
+        }
+        Err(error) => {
+            let text = messages::build_error(&error, Platform::Cnb);
+            writeln!(out, "{}", log::error(&text))?;
+            Ok(1)
+        }
+    }
+}
+
+/// This buildpack's layers directory, which the lifecycle always sets.
+fn layers_dir(env: &impl Env) -> Result<PathBuf, build::BuildError> {
+    match env.value(LAYERS_DIR_VAR) {
+        EnvValue::Text(dir) if Path::new(&dir).is_absolute() => Ok(PathBuf::from(dir)),
+        _ => Err(build::BuildError::NotUnderLifecycle {
+            var: LAYERS_DIR_VAR,
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::env::Vars;
+
+    #[test]
+    fn install_dev_counts_when_set_even_empty() {
+        assert!(!install_dev(&Vars::new([])));
+        assert!(install_dev(&Vars::new([("HEROKU_PHP_INSTALL_DEV", "")])));
+    }
+
+    #[test]
+    fn layers_dir_must_be_absolute() {
+        assert!(layers_dir(&Vars::new([("CNB_LAYERS_DIR", "/layers/x")])).is_ok());
+        for env in [Vars::new([("CNB_LAYERS_DIR", "layers")]), Vars::new([])] {
+            assert!(matches!(
+                layers_dir(&env),
+                Err(build::BuildError::NotUnderLifecycle {
+                    var: "CNB_LAYERS_DIR"
+                })
+            ));
+        }
+    }
+}

@@ -1,0 +1,64 @@
+//! The CNB launch edge: the layer's `exec.d/php-redis-sessions`, which the launcher runs
+//! before every process with the launch environment (already holding heroku/php's
+//! `PHP_INI_SCAN_DIR`). It plans the boot exactly as the classic `.profile.d` hook does and
+//! hands the variables to the launcher as TOML on file descriptor 3.
+//!
+//! It never fails the launch: whatever happens, it exits 0; the worst outcome is PHP's
+//! default file sessions and a line on stderr (the app's log). The variables (which hold
+//! the password) go only to fd 3, never to stdout, stderr or a file.
+
+use super::{own_boot_plan, print_notices};
+use crate::cnb_spec::{self, ExecDError};
+use crate::layout;
+use crate::messages;
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::path::Path;
+
+/// True when this executable sits in an `exec.d` directory: how the helper, which the
+/// launcher runs without arguments, knows it is the exec.d program.
+/// Also by the path it was started with (argv[0], a full path from the launcher), in case
+/// `/proc/self/exe` cannot be read: a no-argument run must never end in a usage error,
+/// which would abort the launch.
+pub fn invoked_as_exec_d() -> bool {
+    std::env::current_exe().is_ok_and(|exe| layout::is_in_exec_d(&exe))
+        || std::env::args_os()
+            .next()
+            .is_some_and(|arg0| layout::is_in_exec_d(Path::new(&arg0)))
+}
+
+/// The exec.d program; always succeeds.
+pub fn run() {
+    // Claim fd 3 before anything else could open a file and be handed that number.
+    let fd3 = open_fd3();
+    let plan = own_boot_plan();
+    print_notices(&plan);
+    if plan.vars.is_empty() {
+        return;
+    }
+    let result = cnb_spec::exec_d_output(&plan.vars).and_then(|toml| {
+        // One write of a few hundred bytes: below PIPE_BUF, so the launcher never sees
+        // half of it.
+        fd3?.write_all(toml.as_bytes())
+            .map_err(|error| ExecDError::Fd3Write(error.to_string()))
+    });
+    if let Err(error) = result {
+        let _ = writeln!(
+            io::stderr().lock(),
+            "{}",
+            messages::cnb::exec_d_error(&error)
+        );
+    }
+}
+
+/// fd 3, opened anew for writing through procfs: the launcher's pipe when it is open,
+/// with no raw descriptor and no `unsafe`.
+fn open_fd3() -> Result<File, ExecDError> {
+    OpenOptions::new()
+        .write(true)
+        .open(cnb_spec::EXEC_D_OUTPUT)
+        .map_err(|error| match error.kind() {
+            io::ErrorKind::NotFound => ExecDError::Fd3NotOpen,
+            _ => ExecDError::Fd3Write(error.to_string()),
+        })
+}
