@@ -1,7 +1,7 @@
 //! The app as the build sees it: the names of its composer files (the `COMPOSER` rule,
 //! one copy for both platforms), reading them, and whether ext-redis is required: what
 //! detect passes or declines with, and what the build starts from. Also the classic
-//! ENV_DIR's files. Every failure to read names the file ([`FileError`]).
+//! `ENV_DIR`'s files. Every failure to read names the file ([`FileError`]).
 
 use crate::composer::{self, ComposerError, ComposerFiles, Found};
 use std::io::{self, Read};
@@ -9,12 +9,12 @@ use std::path::Path;
 
 /// composer.json and composer.lock are read whole; anything larger is not a Composer file
 /// anyone commits, and reading it would only slow the build down.
-pub const MAX_COMPOSER_FILE: u64 = 64 * 1024 * 1024;
+pub(crate) const MAX_COMPOSER_FILE: u64 = 64 * 1024 * 1024;
 /// A config var holds at most 32 kB on Heroku.
-pub const MAX_ENV_VALUE: u64 = 64 * 1024;
+pub(crate) const MAX_ENV_VALUE: u64 = 64 * 1024;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FileError {
+pub(crate) enum FileError {
     IsDirectory { name: String },
     Unreadable { name: String, reason: String },
     NotUtf8 { name: String },
@@ -23,20 +23,20 @@ pub enum FileError {
 
 /// A problem with the app's composer files.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AppError {
+pub(crate) enum AppError {
     File(FileError),
     Composer(ComposerError),
 }
 
 /// The composer file names a build uses (the `COMPOSER` config var can rename them).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ComposerNames {
+pub(crate) struct ComposerNames {
     pub manifest: String,
     pub lock: String,
 }
 
 impl ComposerNames {
-    pub fn for_manifest(manifest: &str) -> Self {
+    pub(crate) fn for_manifest(manifest: &str) -> Self {
         ComposerNames {
             manifest: manifest.to_string(),
             lock: lock_name_for(manifest),
@@ -52,7 +52,7 @@ impl Default for ComposerNames {
 
 /// The lock file's name for a given composer.json name, as the PHP buildpack derives it
 /// from the `COMPOSER` config var: `basename($COMPOSER, ".json") . ".lock"`, next to it.
-pub fn lock_name_for(manifest: &str) -> String {
+pub(crate) fn lock_name_for(manifest: &str) -> String {
     let stem = manifest.strip_suffix(".json").unwrap_or(manifest);
     format!("{stem}.lock")
 }
@@ -63,7 +63,7 @@ fn is_plain_file_name(name: &str) -> bool {
 }
 
 /// The composer file names for the value of `COMPOSER` (unset or blank: the defaults).
-pub fn composer_names(composer_var: Option<&str>) -> Result<ComposerNames, Declined> {
+pub(crate) fn composer_names(composer_var: Option<&str>) -> Result<ComposerNames, Declined> {
     match composer_var.map(str::trim).filter(|name| !name.is_empty()) {
         None => Ok(ComposerNames::default()),
         Some(name) if is_plain_file_name(name) => Ok(ComposerNames::for_manifest(name)),
@@ -73,14 +73,14 @@ pub fn composer_names(composer_var: Option<&str>) -> Result<ComposerNames, Decli
 
 /// Where ext-redis is required, and in which files.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Requirement {
+pub(crate) struct Requirement {
     pub found: Found,
     pub names: ComposerNames,
 }
 
 /// Why an app does not take part: detect declines with it, the build fails with it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Declined {
+pub(crate) enum Declined {
     /// `COMPOSER` does not name a file in the app's root directory.
     BadComposerVar,
     /// The composer files cannot be read, or Composer would reject them.
@@ -94,7 +94,7 @@ pub enum Declined {
 
 /// Detection, as both platforms' detect and build do it: the composer files named by
 /// `COMPOSER`, read in `app_dir`, require ext-redis (dev sections with `install_dev`).
-pub fn detect(
+pub(crate) fn detect(
     app_dir: &Path,
     composer_var: Option<&str>,
     install_dev: bool,
@@ -108,7 +108,7 @@ pub fn detect(
 }
 
 /// Reads the app's composer files in `app_dir` and looks for ext-redis in them.
-pub fn inspect_app(
+pub(crate) fn inspect_app(
     app_dir: &Path,
     names: &ComposerNames,
     install_dev: bool,
@@ -124,7 +124,7 @@ pub fn inspect_app(
 }
 
 /// The text of `dir/name`, `None` if there is no such file.
-pub fn read_text(dir: &Path, name: &str, limit: u64) -> Result<Option<String>, FileError> {
+pub(crate) fn read_text(dir: &Path, name: &str, limit: u64) -> Result<Option<String>, FileError> {
     let path = dir.join(name);
     let metadata = match std::fs::metadata(&path) {
         Ok(metadata) => metadata,
@@ -157,10 +157,10 @@ fn unreadable(name: &str, error: &io::Error) -> FileError {
     }
 }
 
-/// A config var from the classic ENV_DIR (one file per var). Missing, empty or
+/// A config var from the classic `ENV_DIR` (one file per var). Missing, empty or
 /// whitespace-only means unset; a directory, binary or huge entry is an error the caller
 /// reports as a warning before carrying on without it.
-pub fn read_env_var(env_dir: &Path, name: &str) -> Result<Option<String>, FileError> {
+pub(crate) fn read_env_var(env_dir: &Path, name: &str) -> Result<Option<String>, FileError> {
     let value = read_text(env_dir, name, MAX_ENV_VALUE)?;
     if value.as_deref().is_some_and(|v| v.contains('\0')) {
         return Err(FileError::NotUtf8 { name: name.into() });

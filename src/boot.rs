@@ -10,12 +10,12 @@ use crate::config::settings::{self, InvalidSetting, Settings};
 use crate::env::{Env, EnvValue, PHP_INI_SCAN_DIR};
 
 /// The variables boot sets for the session ini, which reads them with `${...}`.
-pub const SAVE_HANDLER_VAR: &str = "PHP_REDIS_SESSIONS_INI_SAVE_HANDLER";
-pub const SAVE_PATH_VAR: &str = "PHP_REDIS_SESSIONS_INI_SAVE_PATH";
-pub const LOCKING_VAR: &str = "PHP_REDIS_SESSIONS_INI_LOCKING_ENABLED";
-pub const LOCK_EXPIRE_VAR: &str = "PHP_REDIS_SESSIONS_INI_LOCK_EXPIRE";
-pub const LOCK_WAIT_TIME_VAR: &str = "PHP_REDIS_SESSIONS_INI_LOCK_WAIT_TIME";
-pub const LOCK_RETRIES_VAR: &str = "PHP_REDIS_SESSIONS_INI_LOCK_RETRIES";
+pub(crate) const SAVE_HANDLER_VAR: &str = "PHP_REDIS_SESSIONS_INI_SAVE_HANDLER";
+pub(crate) const SAVE_PATH_VAR: &str = "PHP_REDIS_SESSIONS_INI_SAVE_PATH";
+pub(crate) const LOCKING_VAR: &str = "PHP_REDIS_SESSIONS_INI_LOCKING_ENABLED";
+pub(crate) const LOCK_EXPIRE_VAR: &str = "PHP_REDIS_SESSIONS_INI_LOCK_EXPIRE";
+pub(crate) const LOCK_WAIT_TIME_VAR: &str = "PHP_REDIS_SESSIONS_INI_LOCK_WAIT_TIME";
+pub(crate) const LOCK_RETRIES_VAR: &str = "PHP_REDIS_SESSIONS_INI_LOCK_RETRIES";
 /// Every variable the session ini reads.
 #[cfg(test)]
 pub(crate) const INI_VARS: [&str; 6] = [
@@ -70,7 +70,7 @@ pub enum Fallback {
 /// Where the URL is looked for when `PHP_REDIS_SESSIONS_URL_VAR` does not name a variable:
 /// the first of these that is set wins. `HEROKU_REDIS_<COLOR>_URL` stands for every such
 /// variable, taken in alphabetical order.
-pub const URL_SEARCH_ORDER: &[&str] = &[
+pub(crate) const URL_SEARCH_ORDER: &[&str] = &[
     "REDIS_URL",
     "REDIS_TLS_URL",
     "HEROKU_REDIS_<COLOR>_URL",
@@ -81,14 +81,14 @@ pub const URL_SEARCH_ORDER: &[&str] = &[
 /// What boot decided, before it is turned into variables: used by [`plan`] and by the
 /// doctor command, which shows it. `Redis` holds the parsed servers, passwords included.
 #[derive(Debug, Clone)]
-pub struct Decision {
+pub(crate) struct Decision {
     pub settings: Settings,
     pub notices: Vec<Notice>,
     pub outcome: Outcome,
 }
 
 #[derive(Debug, Clone)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     FileSessions(Fallback),
     Redis {
         url_var: String,
@@ -98,7 +98,7 @@ pub enum Outcome {
 }
 
 /// Decides the boot for the environment `env`.
-pub fn decide(env: &impl Env) -> Decision {
+pub(crate) fn decide(env: &impl Env) -> Decision {
     let (settings, invalid) = settings::read(|name| env.value(name).text());
     let mut notices: Vec<Notice> = invalid.into_iter().map(Notice::InvalidSetting).collect();
     let outcome = redis_outcome(env, &settings, &mut notices);
@@ -184,7 +184,7 @@ pub fn plan(env: &impl Env, ini_dir: &str) -> BootPlan {
 
 /// The variables a decision sets: none for file sessions; for Redis, the session ini's
 /// values and `PHP_INI_SCAN_DIR` (now `scan_dir`) with `ini_dir` added.
-pub fn variables(
+pub(crate) fn variables(
     decision: &Decision,
     scan_dir: Option<&str>,
     ini_dir: &str,
@@ -258,7 +258,7 @@ fn session_vars(
 /// empty first element keeps PHP's compiled-in conf.d (where the PHP buildpack loads
 /// ext-redis); a path already set, such as heroku/php's own layer, is kept in front.
 /// Sourcing twice does not add the directory twice.
-pub fn append_scan_dir(current: Option<&str>, ini_dir: &str) -> String {
+pub(crate) fn append_scan_dir(current: Option<&str>, ini_dir: &str) -> String {
     match current {
         None | Some("") => format!(":{ini_dir}"),
         Some(current) if current.split(':').any(|dir| dir == ini_dir) => current.to_string(),
@@ -491,7 +491,10 @@ mod tests {
                     plan.notices,
                     [Notice::UsingUrlVar {
                         url_var: expected.to_string(),
-                        others: others.iter().map(|o| o.to_string()).collect()
+                        others: others
+                            .iter()
+                            .map(std::string::ToString::to_string)
+                            .collect()
                     }],
                     "{pairs:?}"
                 );

@@ -9,14 +9,14 @@ use crate::env::is_env_name;
 use toml_writer::{TomlKeyBuilder, TomlStringBuilder, TomlWrite};
 
 /// `bin/build`: this buildpack's own layers directory.
-pub const LAYERS_DIR_VAR: &str = "CNB_LAYERS_DIR";
+pub(crate) const LAYERS_DIR_VAR: &str = "CNB_LAYERS_DIR";
 /// The descriptor the exec.d program writes its variables to, as a path this process can
 /// open for writing (a pipe the launcher reads): no raw descriptor, no `unsafe`.
-pub const EXEC_D_OUTPUT: &str = "/proc/self/fd/3";
+pub(crate) const EXEC_D_OUTPUT: &str = "/proc/self/fd/3";
 
 /// `[types]` of a layer's content metadata: where the layer is available.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LayerTypes {
+pub(crate) struct LayerTypes {
     /// In the app image, for the launcher (and its exec.d programs).
     pub launch: bool,
     /// For the build of later buildpacks.
@@ -29,7 +29,7 @@ pub struct LayerTypes {
 /// Why the exec.d program's variables did not reach the launcher. None of them carries a
 /// value.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ExecDError {
+pub(crate) enum ExecDError {
     /// File descriptor 3 is not open: not run by the launcher (by hand, or by a platform
     /// that does not follow the spec). Nothing is written anywhere else.
     Fd3NotOpen,
@@ -40,7 +40,7 @@ pub enum ExecDError {
 }
 
 /// `<layer>.toml`: the layer content metadata, with `[types]` only.
-pub fn layer_toml(types: LayerTypes) -> String {
+pub(crate) fn layer_toml(types: LayerTypes) -> String {
     let mut out = String::new();
     // Writing to a String cannot fail.
     let _ = write_layer_toml(&mut out, types);
@@ -69,7 +69,7 @@ fn write_layer_toml(out: &mut String, types: LayerTypes) -> std::fmt::Result {
 
 /// The exec.d output: one `NAME = "value"` line per variable, each value a TOML basic
 /// string as the spec requires (never a literal or multi-line string).
-pub fn exec_d_output(vars: &[(&str, String)]) -> Result<String, ExecDError> {
+pub(crate) fn exec_d_output(vars: &[(&str, String)]) -> Result<String, ExecDError> {
     let mut out = String::new();
     for (name, value) in vars {
         if !is_env_name(name) {

@@ -4,7 +4,7 @@
 use serde_json::{Map, Value};
 
 /// The extension the PHP buildpack must install for this buildpack to make sense.
-pub const EXT_REDIS: &str = "ext-redis";
+pub(crate) const EXT_REDIS: &str = "ext-redis";
 
 /// Where `ext-redis` was found: shown in the build log.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,7 +29,7 @@ pub enum FileKind {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ComposerError {
-    /// Not JSON at all: serde_json's line, column and description.
+    /// Not JSON at all: `serde_json`'s line, column and description.
     InvalidJson {
         file: FileKind,
         line: usize,
@@ -162,7 +162,7 @@ fn parse(file: FileKind, text: &str) -> Result<Map<String, Value>, ComposerError
     }
 }
 
-/// serde_json's message without its own " at line X column Y" suffix, which we render ourselves.
+/// `serde_json`'s message without its own " at line X column Y" suffix, which we render ourselves.
 fn describe_json_error(error: &serde_json::Error) -> String {
     let text = error.to_string();
     match text.rfind(" at line ") {
@@ -455,7 +455,7 @@ mod tests {
                 Err(ComposerError::WrongType {
                     path: p, found: f, ..
                 }) => {
-                    assert_eq!((p.as_str(), f), (*path, *found), "{manifest:?} {lock:?}")
+                    assert_eq!((p.as_str(), f), (*path, *found), "{manifest:?} {lock:?}");
                 }
                 other => panic!("{manifest:?} {lock:?}: {other:?}"),
             }

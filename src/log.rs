@@ -27,7 +27,7 @@ pub(crate) mod classic {
     }
 }
 
-/// A Cloud Native Buildpack's build log in the style of Heroku's CNBs (bullet_stream):
+/// A Cloud Native Buildpack's build log in the style of Heroku's CNBs (`bullet_stream)`:
 /// `## Name`, `- step`, `! WARNING:`/`! ERROR:`, `- Done (finished in ...)`.
 pub(crate) mod cnb {
     use super::Duration;

@@ -11,7 +11,7 @@ use crate::config::redis_url::UrlError;
 use crate::log::{BUILDPACK_NAME, boot_line};
 use crate::php_check::{CheckFailure, PhpCheck};
 
-pub fn found(found: &Found, names: &ComposerNames) -> String {
+pub(crate) fn found(found: &Found, names: &ComposerNames) -> String {
     match found {
         Found::Manifest { section } => {
             format!("ext-redis is required in {} \"{section}\"", names.manifest)
@@ -29,7 +29,7 @@ pub fn found(found: &Found, names: &ComposerNames) -> String {
 }
 
 /// What to do when ext-redis is not required.
-pub fn not_required(names: &ComposerNames) -> String {
+pub(crate) fn not_required(names: &ComposerNames) -> String {
     format!(
         "this app does not require ext-redis, so PHP could not keep sessions in Redis; \
          add \"ext-redis\": \"*\" to \"require\" in {}, run `composer update`, and commit {}",
@@ -38,7 +38,7 @@ pub fn not_required(names: &ComposerNames) -> String {
 }
 
 /// Why the app does not take part, as detect declines and the build fails.
-pub fn declined(declined: &Declined, platform: Platform) -> String {
+pub(crate) fn declined(declined: &Declined, platform: Platform) -> String {
     match declined {
         Declined::BadComposerVar => bad_composer_var(platform),
         Declined::Files { error, names } => app_error(error, names),
@@ -47,7 +47,7 @@ pub fn declined(declined: &Declined, platform: Platform) -> String {
 }
 
 /// Why a build stopped.
-pub fn build_error(error: &BuildError, platform: Platform) -> String {
+pub(crate) fn build_error(error: &BuildError, platform: Platform) -> String {
     match error {
         BuildError::NotUnderLifecycle { var } => cnb::not_under_lifecycle(var),
         BuildError::App(why) => declined(why, platform),
@@ -58,14 +58,14 @@ pub fn build_error(error: &BuildError, platform: Platform) -> String {
     }
 }
 
-pub fn app_error(error: &AppError, names: &ComposerNames) -> String {
+pub(crate) fn app_error(error: &AppError, names: &ComposerNames) -> String {
     match error {
         AppError::File(error) => file_error(error),
         AppError::Composer(error) => composer_error(error, names),
     }
 }
 
-pub fn composer_error(error: &ComposerError, names: &ComposerNames) -> String {
+pub(crate) fn composer_error(error: &ComposerError, names: &ComposerNames) -> String {
     let name = |file: &FileKind| match file {
         FileKind::Manifest => names.manifest.as_str(),
         FileKind::Lock => names.lock.as_str(),
@@ -97,7 +97,7 @@ pub fn composer_error(error: &ComposerError, names: &ComposerNames) -> String {
     }
 }
 
-pub fn file_error(error: &FileError) -> String {
+pub(crate) fn file_error(error: &FileError) -> String {
     match error {
         FileError::IsDirectory { name } => {
             format!("{name} is a directory, not a file; remove or rename it")
@@ -116,17 +116,17 @@ pub fn file_error(error: &FileError) -> String {
 }
 
 /// The one line a classic or CNB detect prints on stderr when it declines.
-pub fn detect_declined(reason: &str) -> String {
+pub(crate) fn detect_declined(reason: &str) -> String {
     format!("{BUILDPACK_NAME}: {reason}")
 }
 
 /// A boot notice as the boot line prints it (tagged).
-pub fn boot_notice(notice: &Notice) -> String {
+pub(crate) fn boot_notice(notice: &Notice) -> String {
     boot_line(&notice_text(notice))
 }
 
 /// A boot notice's text, untagged (the doctor lists them).
-pub fn notice_text(notice: &Notice) -> String {
+pub(crate) fn notice_text(notice: &Notice) -> String {
     match notice {
         Notice::InvalidSetting(invalid) => format!(
             "{} must be {}; using the default, {}",
@@ -189,7 +189,7 @@ fn file_sessions(fallback: &Fallback) -> String {
 
 /// Why a URL cannot be used. Never quotes any part of the URL: a malformed URL can put
 /// its password anywhere, even where the scheme should be.
-pub fn url_error(error: &UrlError) -> String {
+pub(crate) fn url_error(error: &UrlError) -> String {
     match error {
         UrlError::Empty => "it is empty".into(),
         UrlError::BadWeight => "its weight is not a whole number from 1 to 1000".into(),
@@ -216,10 +216,10 @@ pub fn url_error(error: &UrlError) -> String {
 }
 
 /// The Cloud Native Buildpack's own lines (in `messages/cnb.rs`).
-pub mod cnb;
+pub(crate) mod cnb;
 
-/// A classic ENV_DIR entry that cannot be read as a config var.
-pub fn env_var_ignored(name: &str, error: &FileError) -> String {
+/// A classic `ENV_DIR` entry that cannot be read as a config var.
+pub(crate) fn env_var_ignored(name: &str, error: &FileError) -> String {
     let why = match error {
         FileError::IsDirectory { .. } => "it is a directory".to_string(),
         FileError::Unreadable { reason, .. } => format!("it cannot be read ({reason})"),
@@ -238,14 +238,14 @@ fn bad_composer_var(platform: Platform) -> String {
     }
 }
 
-pub fn install_failed(error: &std::io::Error) -> String {
+pub(crate) fn install_failed(error: &std::io::Error) -> String {
     format!(
         "could not write the buildpack's files into the app ({error}); this is a bug, please report it"
     )
 }
 
 /// What the check of the PHP buildpack's PHP found: detail lines and warning lines.
-pub fn php_check(check: &PhpCheck, platform: Platform) -> (Vec<String>, Vec<String>) {
+pub(crate) fn php_check(check: &PhpCheck, platform: Platform) -> (Vec<String>, Vec<String>) {
     let php = match platform {
         Platform::Classic => ".heroku/php/bin/php",
         Platform::Cnb => "`php` (from heroku/php)",
@@ -301,17 +301,17 @@ pub fn php_check(check: &PhpCheck, platform: Platform) -> (Vec<String>, Vec<Stri
 }
 
 /// Boot panicked: a bug, and PHP keeps its default file sessions.
-pub fn boot_internal_error() -> String {
+pub(crate) fn boot_internal_error() -> String {
     "internal error, so PHP keeps its default file sessions; please report this bug".into()
 }
 
 /// The build log itself could not be written.
-pub fn log_write_failed(error: &std::io::Error) -> String {
+pub(crate) fn log_write_failed(error: &std::io::Error) -> String {
     format!("could not write the build log: {error}")
 }
 
 /// The classic build log's closing lines, the ones the README tells users to assert on.
-pub fn classic_installed() -> Vec<String> {
+pub(crate) fn classic_installed() -> Vec<String> {
     vec![
         "Installed the boot helper in .php-redis-sessions/ and .profile.d/200-php-redis-sessions.sh".into(),
         "At each dyno boot, PHP sessions go to the Redis in REDIS_URL, with locking".into(),

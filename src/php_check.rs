@@ -8,15 +8,15 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// Where the PHP buildpack puts PHP in the classic build directory.
-pub const CLASSIC_PHP: &str = ".heroku/php/bin/php";
+pub(crate) const CLASSIC_PHP: &str = ".heroku/php/bin/php";
 /// The PHP code the check runs: one line, `redis VERSION` or `no-redis`.
-pub const PROBE: &str =
+pub(crate) const PROBE: &str =
     "echo extension_loaded('redis') ? 'redis '.phpversion('redis') : 'no-redis', PHP_EOL;";
 /// A PHP that has not answered by then is not going to.
-pub const TIMEOUT: Duration = Duration::from_secs(20);
+pub(crate) const TIMEOUT: Duration = Duration::from_secs(20);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PhpCheck {
+pub(crate) enum PhpCheck {
     /// No PHP from the PHP buildpack in the build directory.
     Skipped,
     NotLoaded,
@@ -28,7 +28,7 @@ pub enum PhpCheck {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CheckFailure {
+pub(crate) enum CheckFailure {
     CouldNotRun(String),
     Exited(Option<i32>),
     TimedOut,
@@ -37,13 +37,13 @@ pub enum CheckFailure {
 
 impl PhpCheck {
     /// phpredis 6.0 is the first whose single-server session handler honours `stream[...]`.
-    pub fn tls_sessions_unsupported(&self) -> bool {
+    pub(crate) fn tls_sessions_unsupported(&self) -> bool {
         matches!(self, PhpCheck::Loaded { version } if major_version(version).is_some_and(|major| major < 6))
     }
 }
 
 /// Reads the probe's output.
-pub fn interpret(stdout: &str) -> PhpCheck {
+pub(crate) fn interpret(stdout: &str) -> PhpCheck {
     // Extensions may print notices before our line: the answer is the last line.
     match stdout.lines().map(str::trim).rfind(|line| !line.is_empty()) {
         Some("no-redis") => PhpCheck::NotLoaded,
@@ -62,7 +62,7 @@ fn major_version(version: &str) -> Option<u32> {
 }
 
 /// Runs the probe with the PHP in `build_dir`, if there is one.
-pub fn check_classic(build_dir: &Path) -> PhpCheck {
+pub(crate) fn check_classic(build_dir: &Path) -> PhpCheck {
     let php = build_dir.join(CLASSIC_PHP);
     if !php.is_file() {
         return PhpCheck::Skipped;
@@ -72,7 +72,7 @@ pub fn check_classic(build_dir: &Path) -> PhpCheck {
 
 /// Runs the probe with the first `php` in `path` (a PATH value), if there is one: on CNB,
 /// heroku/php's layers put its PHP there for the buildpacks after it.
-pub fn check_on_path(path: &str) -> PhpCheck {
+pub(crate) fn check_on_path(path: &str) -> PhpCheck {
     let found = std::env::split_paths(path)
         .map(|dir| dir.join("php"))
         .find(|php| {
@@ -87,7 +87,7 @@ pub fn check_on_path(path: &str) -> PhpCheck {
     }
 }
 
-pub fn run_probe(php: &Path, timeout: Duration) -> PhpCheck {
+pub(crate) fn run_probe(php: &Path, timeout: Duration) -> PhpCheck {
     let child = Command::new(php)
         .args(["-r", PROBE])
         .stdin(Stdio::null())
@@ -181,7 +181,9 @@ mod tests {
 
     #[test]
     fn a_php_that_hangs_times_out() {
-        let _turn = SCRIPTS.lock().unwrap_or_else(|e| e.into_inner());
+        let _turn = SCRIPTS
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let dir = tempfile::tempdir().unwrap();
         let php = dir.path().join("php");
         std::fs::write(&php, "#!/bin/sh\nexec sleep 30\n").unwrap();
@@ -197,7 +199,9 @@ mod tests {
 
     #[test]
     fn a_php_that_fails_is_reported() {
-        let _turn = SCRIPTS.lock().unwrap_or_else(|e| e.into_inner());
+        let _turn = SCRIPTS
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let dir = tempfile::tempdir().unwrap();
         let php = dir.path().join("php");
         std::fs::write(&php, "#!/bin/sh\necho broken >&2\nexit 3\n").unwrap();

@@ -2,6 +2,6 @@
 //! ([`redis_url`]) and phpredis' session configuration derived from both ([`save_path`]).
 //! No I/O, no environment: the callers hand in what they read.
 
-pub mod redis_url;
-pub mod save_path;
-pub mod settings;
+pub(crate) mod redis_url;
+pub(crate) mod save_path;
+pub(crate) mod settings;

@@ -4,7 +4,7 @@
 use percent_encoding::percent_decode_str;
 use url::{Host, Url};
 
-pub const DEFAULT_PORT: u16 = 6379;
+pub(crate) const DEFAULT_PORT: u16 = 6379;
 
 /// Users in provider URLs that stand for "the password alone": Heroku's first Redis
 /// add-ons put a dummy `h` in their URLs, Redis To Go and older Redis Cloud URLs carry
@@ -12,7 +12,7 @@ pub const DEFAULT_PORT: u16 = 6379;
 /// and `default` is Redis 6's name for the user a password-only `AUTH` logs in as.
 /// A password-only `AUTH` works with every Redis version; `AUTH user pass` needs an ACL
 /// user of that name, which none of these servers has.
-pub const NOMINAL_USERS: &[&str] = &["h", "default", "redistogo", "rediscloud"];
+pub(crate) const NOMINAL_USERS: &[&str] = &["h", "default", "redistogo", "rediscloud"];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AuthKind {
@@ -133,7 +133,7 @@ pub fn parse_servers(text: &str) -> Result<Vec<Server>, UrlError> {
 }
 
 /// Parses one `redis://` or `rediss://` URL.
-pub fn parse_server(url: &str) -> Result<Server, UrlError> {
+pub(crate) fn parse_server(url: &str) -> Result<Server, UrlError> {
     let parsed = Url::parse(url).map_err(|error| UrlError::Unparsable(error.to_string()))?;
     let tls = match parsed.scheme() {
         "redis" => false,
@@ -169,6 +169,10 @@ pub fn parse_server(url: &str) -> Result<Server, UrlError> {
 
 /// The host as phpredis 5.3 and 6.x both read it: IPv6 without brackets (`tcp://::1:6379`;
 /// the port is then always written, which we do anyway).
+#[allow(
+    clippy::match_same_arms,
+    reason = "IPv4 and IPv6 addresses print alike, but are told apart on purpose"
+)]
 fn php_host(url: &Url) -> Result<String, UrlError> {
     match url.host() {
         None => Err(UrlError::NoHost),

@@ -6,9 +6,9 @@ use super::redis_url::{AuthKind, Server, UrlError, parse_servers};
 use super::settings::{Settings, format_seconds};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_encode};
 /// phpredis' key prefix for sessions of the `redis` handler.
-pub const DEFAULT_PREFIX: &str = "PHPREDIS_SESSION:";
+pub(crate) const DEFAULT_PREFIX: &str = "PHPREDIS_SESSION:";
 /// phpredis' key prefix for sessions of the `rediscluster` handler.
-pub const CLUSTER_DEFAULT_PREFIX: &str = "PHPREDIS_CLUSTER_SESSION:";
+pub(crate) const CLUSTER_DEFAULT_PREFIX: &str = "PHPREDIS_CLUSTER_SESSION:";
 
 /// What PHP needs: the ini values for the session handler.
 #[derive(Debug, Clone, PartialEq)]
@@ -24,6 +24,10 @@ pub struct SessionConfig {
 
 /// The parts of the configuration that are safe to print: no password, no save path.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(
+    clippy::struct_excessive_bools,
+    reason = "four independent facts the doctor shows, not a state machine"
+)]
 pub struct Summary {
     pub mode: Mode,
     /// What comes before the session id in the keys.
@@ -54,7 +58,10 @@ pub fn derive(text: &str, settings: &Settings) -> Result<SessionConfig, UrlError
 }
 
 /// The session configuration for servers already parsed (at least one).
-pub fn derive_for(servers: &[Server], settings: &Settings) -> Result<SessionConfig, UrlError> {
+pub(crate) fn derive_for(
+    servers: &[Server],
+    settings: &Settings,
+) -> Result<SessionConfig, UrlError> {
     if settings.cluster {
         return cluster(servers, settings);
     }
@@ -205,7 +212,7 @@ const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'_')
     .remove(b'~');
 
-pub fn encode(bytes: &[u8]) -> String {
+pub(crate) fn encode(bytes: &[u8]) -> String {
     percent_encode(bytes, QUERY_VALUE).to_string()
 }
 

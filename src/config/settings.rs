@@ -3,21 +3,21 @@
 //! becomes a warning plus the safe default.
 
 /// The variable holding the Redis URL unless `PHP_REDIS_SESSIONS_URL_VAR` names another.
-pub const DEFAULT_URL_VAR: &str = "REDIS_URL";
+pub(crate) const DEFAULT_URL_VAR: &str = "REDIS_URL";
 
-pub const URL_VAR: &str = "PHP_REDIS_SESSIONS_URL_VAR";
-pub const DISABLE: &str = "PHP_REDIS_SESSIONS_DISABLE";
-pub const CLUSTER: &str = "PHP_REDIS_SESSIONS_CLUSTER";
-pub const TLS_VERIFY: &str = "PHP_REDIS_SESSIONS_TLS_VERIFY";
-pub const TLS_CA_FILE: &str = "PHP_REDIS_SESSIONS_TLS_CA_FILE";
-pub const PERSISTENT: &str = "PHP_REDIS_SESSIONS_PERSISTENT";
-pub const PREFIX: &str = "PHP_REDIS_SESSIONS_PREFIX";
-pub const TIMEOUT: &str = "PHP_REDIS_SESSIONS_TIMEOUT";
-pub const READ_TIMEOUT: &str = "PHP_REDIS_SESSIONS_READ_TIMEOUT";
-pub const LOCKING: &str = "PHP_REDIS_SESSIONS_LOCKING";
-pub const LOCK_EXPIRE: &str = "PHP_REDIS_SESSIONS_LOCK_EXPIRE";
-pub const LOCK_WAIT_TIME: &str = "PHP_REDIS_SESSIONS_LOCK_WAIT_TIME";
-pub const LOCK_RETRIES: &str = "PHP_REDIS_SESSIONS_LOCK_RETRIES";
+pub(crate) const URL_VAR: &str = "PHP_REDIS_SESSIONS_URL_VAR";
+pub(crate) const DISABLE: &str = "PHP_REDIS_SESSIONS_DISABLE";
+pub(crate) const CLUSTER: &str = "PHP_REDIS_SESSIONS_CLUSTER";
+pub(crate) const TLS_VERIFY: &str = "PHP_REDIS_SESSIONS_TLS_VERIFY";
+pub(crate) const TLS_CA_FILE: &str = "PHP_REDIS_SESSIONS_TLS_CA_FILE";
+pub(crate) const PERSISTENT: &str = "PHP_REDIS_SESSIONS_PERSISTENT";
+pub(crate) const PREFIX: &str = "PHP_REDIS_SESSIONS_PREFIX";
+pub(crate) const TIMEOUT: &str = "PHP_REDIS_SESSIONS_TIMEOUT";
+pub(crate) const READ_TIMEOUT: &str = "PHP_REDIS_SESSIONS_READ_TIMEOUT";
+pub(crate) const LOCKING: &str = "PHP_REDIS_SESSIONS_LOCKING";
+pub(crate) const LOCK_EXPIRE: &str = "PHP_REDIS_SESSIONS_LOCK_EXPIRE";
+pub(crate) const LOCK_WAIT_TIME: &str = "PHP_REDIS_SESSIONS_LOCK_WAIT_TIME";
+pub(crate) const LOCK_RETRIES: &str = "PHP_REDIS_SESSIONS_LOCK_RETRIES";
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
@@ -147,7 +147,7 @@ const TABLE: &[(&str, Kind)] = &[
 
 /// Reads every config var through `lookup`. Unset and empty values mean the default; a
 /// value that cannot be used keeps the default and is reported.
-pub fn read(lookup: impl Fn(&str) -> Option<String>) -> (Settings, Vec<InvalidSetting>) {
+pub(crate) fn read(lookup: impl Fn(&str) -> Option<String>) -> (Settings, Vec<InvalidSetting>) {
     let get = |name: &str| {
         lookup(name)
             .map(|v| v.trim().to_string())
@@ -232,7 +232,7 @@ fn apply(
 }
 
 /// Seconds as phpredis reads them (`5`, `2.5`).
-pub fn format_seconds(value: f64) -> String {
+pub(crate) fn format_seconds(value: f64) -> String {
     format!("{value}")
 }
 

@@ -16,6 +16,7 @@ use crate::layout;
 use probe::Cause;
 
 /// Runs the doctor against the process environment; returns the exit code.
+#[must_use]
 pub fn run() -> u8 {
     let decision = boot::decide(&ProcessEnv);
     let mut lines = report::decision(&decision);

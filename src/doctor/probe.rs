@@ -15,7 +15,7 @@ const PROBE: &str = include_str!("../../files/doctor-probe.php");
 
 /// Why the doctor failed, as users need to hear it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Cause {
+pub(super) enum Cause {
     /// Boot keeps file sessions: no URL, an unusable one, or switched off.
     NoRedis,
     /// PHP did not load the session ini: another session handler is in use.
@@ -33,7 +33,7 @@ pub enum Cause {
 
 /// What an error message from PHP or phpredis says went wrong.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorKind {
+pub(super) enum ErrorKind {
     Refused,
     Authentication,
     TlsVerification,
@@ -88,7 +88,7 @@ pub(super) fn classify(message: &str) -> ErrorKind {
 
 /// The probe's answer, as far as the doctor reads it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ProbeResult {
+pub(super) struct ProbeResult {
     pub php: String,
     pub redis: Option<String>,
     pub extension: bool,
@@ -98,7 +98,7 @@ pub struct ProbeResult {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct SessionCheck {
+pub(super) struct SessionCheck {
     pub handler: String,
     pub write_ms: f64,
     pub read_ms: Option<f64>,
@@ -241,7 +241,11 @@ struct TargetServer<'a> {
 }
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    use std::fmt::Write;
+    bytes.iter().fold(String::new(), |mut out, b| {
+        let _ = write!(out, "{b:02x}");
+        out
+    })
 }
 
 fn probe_target(settings: &Settings, servers: &[Server], cluster: bool) -> String {

@@ -5,7 +5,7 @@ use crate::cnb_spec::ExecDError;
 use crate::log::boot_line;
 
 /// The step lines after the one naming where ext-redis is required.
-pub fn installed(layer: &str) -> Vec<String> {
+pub(crate) fn installed(layer: &str) -> Vec<String> {
     vec![
         format!(
             "Installed the boot helper in the launch layer `{layer}`: its exec.d program runs before every process"
@@ -35,14 +35,14 @@ pub(super) fn layer_failed(error: &std::io::Error) -> String {
 }
 
 /// A variable of the build's environment whose value is not UTF-8, so it is ignored.
-pub fn env_var_not_text(name: &str) -> String {
+pub(crate) fn env_var_not_text(name: &str) -> String {
     format!(
         "ignoring the environment variable {name}: its value is not UTF-8 text; set it to a file name such as composer.json"
     )
 }
 
 /// The one line the exec.d program prints when its variables cannot reach the launcher.
-pub fn exec_d_error(error: &ExecDError) -> String {
+pub(crate) fn exec_d_error(error: &ExecDError) -> String {
     const KEPT: &str = "PHP keeps its default file sessions";
     let text = match error {
         ExecDError::Fd3NotOpen => format!(

@@ -1,5 +1,5 @@
 //! Heroku classic build phases: `bin/detect BUILD_DIR` and `bin/compile BUILD_DIR
-//! CACHE_DIR ENV_DIR`, whose config vars are the files of ENV_DIR.
+//! CACHE_DIR ENV_DIR`, whose config vars are the files of `ENV_DIR`.
 
 use super::detection;
 use crate::app::{self, FileError};
@@ -12,6 +12,7 @@ use std::path::Path;
 
 /// `bin/detect`: a classic detect cannot see config vars, so it always looks at
 /// composer.json; 0 takes part, 1 declines.
+#[must_use]
 pub fn detect(build_dir: &Path) -> u8 {
     let install_dev = std::env::var_os(INSTALL_DEV).is_some();
     detection(

@@ -20,6 +20,7 @@ use std::path::Path;
 /// Also by the path it was started with (argv[0], a full path from the launcher), in case
 /// `/proc/self/exe` cannot be read: a no-argument run must never end in a usage error,
 /// which would abort the launch.
+#[must_use]
 pub fn invoked_as_exec_d() -> bool {
     std::env::current_exe().is_ok_and(|exe| layout::is_in_exec_d(&exe))
         || std::env::args_os()

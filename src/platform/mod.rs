@@ -53,11 +53,13 @@ fn print_notices(plan: &BootPlan) {
 pub use crate::build::Platform;
 
 /// The one line boot prints when it panicked (a bug): PHP keeps file sessions.
+#[must_use]
 pub fn boot_internal_error() -> String {
     crate::log::boot_line(&messages::boot_internal_error())
 }
 
 /// The error line for a build log that could not be written.
+#[must_use]
 pub fn log_write_failed(error: &std::io::Error, platform: Platform) -> String {
     let text = messages::log_write_failed(error);
     match platform {

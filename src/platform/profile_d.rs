@@ -4,6 +4,7 @@
 
 use super::{own_boot_plan, print_notices};
 use crate::boot::BootPlan;
+use std::fmt::Write as _;
 use std::io::Write;
 
 /// `boot --shell`: exports on stdout, notices on stderr; always succeeds.
@@ -16,10 +17,11 @@ pub fn run() {
 
 /// `export NAME='value'` lines for bash to eval.
 fn shell_exports(plan: &BootPlan) -> String {
-    plan.vars
-        .iter()
-        .map(|(name, value)| format!("export {name}={}\n", shell_quote(value)))
-        .collect()
+    let mut exports = String::new();
+    for (name, value) in &plan.vars {
+        let _ = writeln!(exports, "export {name}={}", shell_quote(value));
+    }
+    exports
 }
 
 /// Single quotes keep everything literal; a quote inside becomes `'\''`.

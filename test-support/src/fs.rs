@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 /// `MODE PATH` for everything under `dir`, in path order: what a build wrote, and how.
+#[must_use]
 pub fn mode_listing(dir: &Path) -> Vec<String> {
     walk(dir)
         .into_iter()
@@ -21,6 +22,7 @@ pub fn mode_listing(dir: &Path) -> Vec<String> {
         .collect()
 }
 
+#[must_use]
 pub fn walk(dir: &Path) -> Vec<PathBuf> {
     let mut out = vec![];
     let mut stack = vec![dir.to_path_buf()];
@@ -68,7 +70,11 @@ pub fn write_executable(path: &Path, contents: &str) {
         .unwrap()
         .write_all(contents.as_bytes())
         .unwrap();
-    assert!(child.wait().unwrap().success(), "writing {path:?} failed");
+    assert!(
+        child.wait().unwrap().success(),
+        "writing {} failed",
+        path.display()
+    );
 }
 
 fn cp(paths: &[&Path]) {

@@ -19,6 +19,7 @@ pub fn unique_session_id(prefix: &str) -> String {
 }
 
 /// A loopback port nobody listens on right now.
+#[must_use]
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -45,6 +46,7 @@ impl From<Output> for Ran {
 }
 
 impl Ran {
+    #[must_use]
     pub fn all(&self) -> String {
         format!("{}{}", self.stdout, self.stderr)
     }
@@ -52,6 +54,7 @@ impl Ran {
 
 /// Runs a command with a minimal environment (PATH only, plus `vars`), as Heroku's build
 /// does not pass the developer's environment either.
+#[must_use]
 pub fn run(program: &Path, args: &[&Path], cwd: &Path, vars: &[(&str, &str)]) -> Ran {
     let args: Vec<&OsStr> = args.iter().map(|a| a.as_os_str()).collect();
     let env: Vec<(&str, &OsStr)> = vars.iter().map(|(n, v)| (*n, OsStr::new(*v))).collect();

@@ -34,10 +34,12 @@ pub struct RedisOptions<'a> {
 }
 
 impl Redis {
+    #[must_use]
     pub fn start() -> Redis {
         Redis::start_on("127.0.0.1")
     }
 
+    #[must_use]
     pub fn start_on(bind: &str) -> Redis {
         Redis::start_with(RedisOptions {
             runtime: Runtime::Host,
@@ -47,6 +49,7 @@ impl Redis {
         })
     }
 
+    #[must_use]
     pub fn start_in(runtime: &Runtime) -> Redis {
         Redis::start_with(RedisOptions {
             runtime: runtime.clone(),
@@ -57,6 +60,7 @@ impl Redis {
     }
 
     /// Plain TCP on `port` for the test's client, TLS with `tls`'s certificate on `tls_port`.
+    #[must_use]
     pub fn start_tls(runtime: &Runtime, tls: &TlsFiles) -> Redis {
         Redis::start_with(RedisOptions {
             runtime: runtime.clone(),
@@ -66,6 +70,10 @@ impl Redis {
         })
     }
 
+    #[allow(
+        clippy::needless_pass_by_value,
+        reason = "options are written for the one call, as a struct literal"
+    )]
     pub fn start_with(options: RedisOptions) -> Redis {
         for _ in 0..5 {
             let port = free_port();
@@ -82,7 +90,7 @@ impl Redis {
                 "no",
             ]
             .iter()
-            .map(|a| a.to_string())
+            .map(std::string::ToString::to_string)
             .collect();
             args.extend([
                 "--dir".into(),
@@ -305,9 +313,10 @@ impl Conn {
                 if len < 0 {
                     return Reply::Nil;
                 }
-                let mut buf = vec![0; len as usize + 2];
+                let len = usize::try_from(len).unwrap();
+                let mut buf = vec![0; len + 2];
                 self.reader.read_exact(&mut buf).unwrap();
-                buf.truncate(len as usize);
+                buf.truncate(len);
                 Reply::Bulk(String::from_utf8_lossy(&buf).into_owned())
             }
             "*" => {

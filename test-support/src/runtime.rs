@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 /// The repository this crate is part of.
+#[must_use]
 pub fn repo_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
@@ -22,11 +23,13 @@ pub enum Runtime {
 }
 
 impl Runtime {
+    #[must_use]
     pub fn host() -> Runtime {
         Runtime::Host
     }
 
     /// The phpredis 6 runtime; the test command builds it (`scripts/trixie-runtime.sh ensure`).
+    #[must_use]
     pub fn trixie() -> Runtime {
         let script = repo_dir().join("scripts/trixie-runtime.sh");
         let out = Command::new(&script).arg("path").output().unwrap();
@@ -38,12 +41,14 @@ impl Runtime {
         Runtime::Trixie { script }
     }
 
+    #[must_use]
     pub fn is_trixie(&self) -> bool {
         matches!(self, Runtime::Trixie { .. })
     }
 
     /// `program args` in this runtime with a clean environment (PATH only) plus `env`,
     /// in `cwd`; on trixie, `binds` are the host directories it needs to see.
+    #[must_use]
     pub fn command(
         &self,
         program: &str,

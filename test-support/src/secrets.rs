@@ -15,10 +15,12 @@ pub fn awkward_password() -> String {
 }
 
 /// Percent-encodes every byte that is not unreserved, as a URL's user info wants it.
+#[must_use]
 pub fn url_encode(value: &str) -> String {
     url_encode_bytes(value.as_bytes())
 }
 
+#[must_use]
 pub fn url_encode_bytes(value: &[u8]) -> String {
     value
         .iter()

@@ -9,6 +9,7 @@ pub struct TlsFiles {
 }
 
 impl TlsFiles {
+    #[must_use]
     pub fn create() -> TlsFiles {
         let dir = tempfile::tempdir().unwrap();
         for (name, san) in [
@@ -49,15 +50,18 @@ impl TlsFiles {
         TlsFiles { dir }
     }
 
+    #[must_use]
     pub fn cert(&self) -> PathBuf {
         self.dir.path().join("server.pem")
     }
 
+    #[must_use]
     pub fn key(&self) -> PathBuf {
         self.dir.path().join("server.key")
     }
 
     /// A CA that did not sign the server's certificate.
+    #[must_use]
     pub fn wrong_ca(&self) -> PathBuf {
         self.dir.path().join("other.pem")
     }

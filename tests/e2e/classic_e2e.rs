@@ -230,8 +230,8 @@ fn other_url_variable(rt: &Runtime) {
     assert!(redis.get(3, &session_key("othervar")).is_some());
 }
 
-/// Without REDIS_URL, boot searches: a Heroku Key-Value Store instance's color variable
-/// comes before REDISCLOUD_URL, and boot names the variable it took.
+/// Without `REDIS_URL`, boot searches: a Heroku Key-Value Store instance's color variable
+/// comes before `REDISCLOUD_URL`, and boot names the variable it took.
 fn url_found_by_search(rt: &Runtime) {
     let redis = Redis::start_in(rt);
     let password = format!("{SECRET_MARKER}-pink");

@@ -1,5 +1,5 @@
-//! Hostile input for the classic buildpack: broken composer files, odd ENV_DIR entries,
-//! every kind of malformed REDIS_URL. Each gets a clear message, none a panic, and boot
+//! Hostile input for the classic buildpack: broken composer files, odd `ENV_DIR` entries,
+//! every kind of malformed `REDIS_URL`. Each gets a clear message, none a panic, and boot
 //! always leaves a dyno that starts with working file sessions.
 
 use crate::support::*;
@@ -19,10 +19,11 @@ type Setup = fn(&Path);
 
 /// Runs bin/detect on each app; one snapshot line per case with the exit code and output.
 #[test]
+#[allow(clippy::too_many_lines, reason = "a catalogue: one entry per case")]
 fn detect_catalogue() {
     let cases: &[(&str, Setup)] = &[
         ("manifest require", |d| {
-            write(d, "composer.json", WITH_REDIS)
+            write(d, "composer.json", WITH_REDIS);
         }),
         ("lock platform", |d| {
             write(d, "composer.json", "{}");
@@ -37,10 +38,10 @@ fn detect_catalogue() {
                 d,
                 "composer.lock",
                 r#"{"packages": [{"name": "acme/cache", "require": {"ext-redis": "^6"}}]}"#,
-            )
+            );
         }),
         ("dev only", |d| {
-            write(d, "composer.json", r#"{"require-dev": {"ext-redis": "*"}}"#)
+            write(d, "composer.json", r#"{"require-dev": {"ext-redis": "*"}}"#);
         }),
         ("no composer files", |_| {}),
         ("no ext-redis", |d| {
@@ -48,7 +49,7 @@ fn detect_catalogue() {
                 d,
                 "composer.json",
                 r#"{"require": {"php": "^8.3", "ext-mbstring": "*"}}"#,
-            )
+            );
         }),
         ("empty composer.json", |d| write(d, "composer.json", "")),
         ("trailing comma", |d| {
@@ -56,42 +57,42 @@ fn detect_catalogue() {
                 d,
                 "composer.json",
                 "{\n  \"require\": {\n    \"ext-redis\": \"*\",\n  }\n}\n",
-            )
+            );
         }),
         ("truncated lock", |d| {
-            write(d, "composer.lock", "{\"packages\": [")
+            write(d, "composer.lock", "{\"packages\": [");
         }),
         ("require is []", |d| {
-            write(d, "composer.json", r#"{"require": []}"#)
+            write(d, "composer.json", r#"{"require": []}"#);
         }),
         ("require is null", |d| {
-            write(d, "composer.json", r#"{"require": null}"#)
+            write(d, "composer.json", r#"{"require": null}"#);
         }),
         ("require is a number", |d| {
-            write(d, "composer.json", r#"{"require": 42}"#)
+            write(d, "composer.json", r#"{"require": 42}"#);
         }),
         ("require is a string", |d| {
-            write(d, "composer.json", r#"{"require": "ext-redis"}"#)
+            write(d, "composer.json", r#"{"require": "ext-redis"}"#);
         }),
         ("top level is an array", |d| write(d, "composer.json", "[]")),
         ("top level is null", |d| write(d, "composer.lock", "null")),
         ("packages is an object", |d| {
-            write(d, "composer.lock", r#"{"packages": {"a": 1}}"#)
+            write(d, "composer.lock", r#"{"packages": {"a": 1}}"#);
         }),
         ("package is a number", |d| {
-            write(d, "composer.lock", r#"{"packages": [1]}"#)
+            write(d, "composer.lock", r#"{"packages": [1]}"#);
         }),
         ("platform is true", |d| {
-            write(d, "composer.lock", r#"{"platform": true}"#)
+            write(d, "composer.lock", r#"{"platform": true}"#);
         }),
         ("byte-order mark", |d| {
-            write(d, "composer.json", format!("\u{feff}{WITH_REDIS}"))
+            write(d, "composer.json", format!("\u{feff}{WITH_REDIS}"));
         }),
         ("binary composer.json", |d| {
-            write(d, "composer.json", [0xff, 0xfe, 0x00, 0x7b])
+            write(d, "composer.json", [0xff, 0xfe, 0x00, 0x7b]);
         }),
         ("composer.json is a directory", |d| {
-            fs::create_dir(d.join("composer.json")).unwrap()
+            fs::create_dir(d.join("composer.json")).unwrap();
         }),
         ("composer.lock is a symlink loop", |d| {
             std::os::unix::fs::symlink("composer.lock", d.join("composer.lock")).unwrap();
@@ -107,7 +108,7 @@ fn detect_catalogue() {
                 d,
                 "composer.json",
                 format!("{}{}", "[".repeat(100_000), "]".repeat(100_000)),
-            )
+            );
         }),
     ];
     let buildpack = Buildpack::assemble();
@@ -187,6 +188,7 @@ fn detect_reads_a_large_lock() {
 
 /// bin/compile with odd config vars and PHP buildpack outcomes: the whole log, per case.
 #[test]
+#[allow(clippy::too_many_lines, reason = "a catalogue: one entry per case")]
 fn compile_catalogue() {
     type EnvSetup = fn(&Path, &Path);
     let host_php = which("php");
@@ -329,7 +331,7 @@ fn fake_php(app: &Path, body: &str) {
     write_executable(&bin.join("php"), &format!("#!/bin/sh\n{body}\n"));
 }
 
-/// Malformed REDIS_URL values, each handed to the boot helper as a dyno would.
+/// Malformed `REDIS_URL` values, each handed to the boot helper as a dyno would.
 fn malformed_urls() -> Vec<(&'static str, Vec<u8>)> {
     let pw = format!("{SECRET_MARKER}pw");
     let mut cases: Vec<(&str, String)> = vec![

@@ -306,6 +306,10 @@ fn run_exec_d_program(built: &CnbBuild, env: &[(&str, &str)], fd3: Fd3) -> Ran {
         drop(reader);
     }
     // SAFETY: close and dup2 are async-signal-safe and only touch the child's descriptors.
+    #[allow(
+        unsafe_code,
+        reason = "the launcher's fd 3 can only be set up between fork and exec"
+    )]
     unsafe {
         command.pre_exec(move || {
             match fd3 {

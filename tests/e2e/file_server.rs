@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-pub struct FileServer {
+pub(crate) struct FileServer {
     pub port: u16,
     requests: Arc<Mutex<Vec<String>>>,
     stop: Arc<AtomicBool>,
@@ -18,7 +18,7 @@ pub struct FileServer {
 
 impl FileServer {
     /// Serves each `(path, bytes)`; the query string is ignored when matching.
-    pub fn start(files: Vec<(String, Vec<u8>)>) -> FileServer {
+    pub(crate) fn start(files: Vec<(String, Vec<u8>)>) -> FileServer {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let requests = Arc::new(Mutex::new(vec![]));
@@ -45,12 +45,12 @@ impl FileServer {
         }
     }
 
-    pub fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
 
     /// The request lines received so far (`GET /path HTTP/1.1`).
-    pub fn requests(&self) -> Vec<String> {
+    pub(crate) fn requests(&self) -> Vec<String> {
         self.requests.lock().unwrap().clone()
     }
 }

@@ -204,13 +204,14 @@ fn assert_no_download_leftovers(bp_dir: &Path) {
             !name
                 .to_string_lossy()
                 .starts_with(".php-redis-sessions.download"),
-            "{name:?} left behind"
+            "{} left behind",
+            name.display()
         );
     }
 }
 
 /// Classic detect cannot see config vars: when its download fails it takes part anyway,
-/// and compile, which reads the URL from ENV_DIR, downloads the helper.
+/// and compile, which reads the URL from `ENV_DIR`, downloads the helper.
 #[test]
 fn compile_takes_the_url_from_its_config_vars() {
     let helper = helper_bytes();

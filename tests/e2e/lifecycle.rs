@@ -13,30 +13,30 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 /// The id of the PHP buildpack that runs before this one.
-pub const PHP_BUILDPACK_ID: &str = "heroku/php";
+pub(crate) const PHP_BUILDPACK_ID: &str = "heroku/php";
 /// Marker the simulated PHP buildpack's own ini sets, to show its conf.d is still loaded.
-pub const PHP_LAYER_MARKER: &str = "heroku-php-layer";
+pub(crate) const PHP_LAYER_MARKER: &str = "heroku-php-layer";
 
 /// This buildpack's id, read from buildpack.toml by a real TOML parser.
-pub fn buildpack_id(buildpack_dir: &Path) -> String {
+pub(crate) fn buildpack_id(buildpack_dir: &Path) -> String {
     let text = std::fs::read_to_string(buildpack_dir.join("buildpack.toml")).unwrap();
     let table: toml::Table = text.parse().unwrap();
     table["buildpack"]["id"].as_str().unwrap().to_string()
 }
 
 /// The directory name the lifecycle gives a buildpack's layers.
-pub fn escaped(id: &str) -> String {
+pub(crate) fn escaped(id: &str) -> String {
     id.replace('/', "_")
 }
 
 /// One build: the app (`/workspace`), the layers (`/layers`) and the platform directory.
-pub struct Lifecycle {
+pub(crate) struct Lifecycle {
     root: tempfile::TempDir,
 }
 
 impl Lifecycle {
     /// A build of a copy of `app`.
-    pub fn new(app: &Path) -> Lifecycle {
+    pub(crate) fn new(app: &Path) -> Lifecycle {
         let root = tempfile::tempdir().unwrap();
         for dir in ["workspace", "layers", "platform/env", "plans"] {
             std::fs::create_dir_all(root.path().join(dir)).unwrap();
@@ -45,25 +45,25 @@ impl Lifecycle {
         Lifecycle { root }
     }
 
-    pub fn app(&self) -> PathBuf {
+    pub(crate) fn app(&self) -> PathBuf {
         self.root.path().join("workspace")
     }
 
-    pub fn layers(&self) -> PathBuf {
+    pub(crate) fn layers(&self) -> PathBuf {
         self.root.path().join("layers")
     }
 
-    pub fn platform(&self) -> PathBuf {
+    pub(crate) fn platform(&self) -> PathBuf {
         self.root.path().join("platform")
     }
 
-    pub fn buildpack_layers(&self, id: &str) -> PathBuf {
+    pub(crate) fn buildpack_layers(&self, id: &str) -> PathBuf {
         self.layers().join(escaped(id))
     }
 
     /// User-provided variables as the platform gives them to buildpacks (`pack build
     /// --env`): one file each in `<platform>/env/`.
-    pub fn set_platform_env(&self, vars: &[(&str, &str)]) {
+    pub(crate) fn set_platform_env(&self, vars: &[(&str, &str)]) {
         for (name, value) in vars {
             std::fs::write(self.platform().join("env").join(name), value).unwrap();
         }
@@ -73,7 +73,7 @@ impl Lifecycle {
     /// loads PHP's extensions (here the host's, as heroku/php's loads its own) plus an ini
     /// of its own, and `PHP_INI_SCAN_DIR` set to that conf.d as an *override*, so PHP's
     /// compiled-in scan directory is no longer read. Returns that conf.d.
-    pub fn simulate_php_buildpack(&self) -> PathBuf {
+    pub(crate) fn simulate_php_buildpack(&self) -> PathBuf {
         let layers = self.buildpack_layers(PHP_BUILDPACK_ID);
         let layer = layers.join("php");
         let conf_d = layer.join("etc/php/conf.d");
@@ -114,7 +114,7 @@ impl Lifecycle {
 
     /// `bin/detect`: no arguments, the app as working directory, the lifecycle's variables,
     /// and the user's variables in the environment (`clear-env = false`).
-    pub fn detect(&self, buildpack: &Path, user_env: &[(&str, &str)]) -> Ran {
+    pub(crate) fn detect(&self, buildpack: &Path, user_env: &[(&str, &str)]) -> Ran {
         let plan = self.root.path().join("plans/build-plan.toml");
         let mut command = self.phase_command(&buildpack.join("bin/detect"), user_env);
         command
@@ -125,7 +125,7 @@ impl Lifecycle {
     }
 
     /// `bin/build` of the buildpack `buildpack`, with its own layers directory.
-    pub fn build(&self, buildpack: &Path, user_env: &[(&str, &str)]) -> Ran {
+    pub(crate) fn build(&self, buildpack: &Path, user_env: &[(&str, &str)]) -> Ran {
         let layers = self.buildpack_layers(&buildpack_id(buildpack));
         std::fs::create_dir_all(&layers).unwrap();
         let plan = self.root.path().join("plans/bp-plan.toml");
@@ -157,7 +157,7 @@ impl Lifecycle {
     /// The launch of a process, up to the moment it would start: `runtime_env` is what the
     /// container gets (`docker run -e`, Heroku's config vars). `group` lists the buildpack
     /// ids in order.
-    pub fn launch(&self, group: &[&str], runtime_env: &[(&str, &str)]) -> Launch {
+    pub(crate) fn launch(&self, group: &[&str], runtime_env: &[(&str, &str)]) -> Launch {
         let mut env: BTreeMap<String, String> = BTreeMap::new();
         env.insert("PATH".into(), std::env::var("PATH").unwrap());
         env.insert("CNB_APP_DIR".into(), self.app().display().to_string());
@@ -249,7 +249,7 @@ fn sorted_files(dir: &Path) -> Vec<PathBuf> {
 /// Applies one env directory of a layer by the spec's modification rules. The variable's
 /// name is the file name up to the first `.`; `NAME.delim` separates this layer's appends
 /// and prepends; values are used as they are, never through a shell.
-pub fn apply_env_dir(env: &mut BTreeMap<String, String>, dir: &Path) {
+pub(crate) fn apply_env_dir(env: &mut BTreeMap<String, String>, dir: &Path) {
     let files = sorted_files(dir);
     let read = |file: &Path| std::fs::read_to_string(file).unwrap();
     let split = |file: &Path| {
@@ -271,6 +271,10 @@ pub fn apply_env_dir(env: &mut BTreeMap<String, String>, dir: &Path) {
         let value = read(file);
         let delim = delims.get(&var).cloned().unwrap_or_default();
         let current = env.get(&var).cloned().unwrap_or_default();
+        #[allow(
+            clippy::match_same_arms,
+            reason = "one arm per rule of the spec, in the spec's words"
+        )]
         let new = match suffix.as_str() {
             "" | "override" => value,
             "default" if current.is_empty() => value,
@@ -286,7 +290,7 @@ pub fn apply_env_dir(env: &mut BTreeMap<String, String>, dir: &Path) {
 }
 
 /// One exec.d run: its exit code, what it printed and what it wrote to fd 3.
-pub struct ExecDRun {
+pub(crate) struct ExecDRun {
     pub program: PathBuf,
     pub code: Option<i32>,
     pub stdout: String,
@@ -296,7 +300,7 @@ pub struct ExecDRun {
 
 /// Runs an exec.d program as the launcher does: the launch environment, the app as working
 /// directory, and file descriptor 3 the write end of a pipe this side reads.
-pub fn run_exec_d(program: &Path, env: &BTreeMap<String, String>, app: &Path) -> ExecDRun {
+pub(crate) fn run_exec_d(program: &Path, env: &BTreeMap<String, String>, app: &Path) -> ExecDRun {
     let (mut reader, writer) = std::io::pipe().unwrap();
     let writer_fd = writer.as_raw_fd();
     let mut command = Command::new(program);
@@ -309,6 +313,10 @@ pub fn run_exec_d(program: &Path, env: &BTreeMap<String, String>, app: &Path) ->
         .stderr(Stdio::piped());
     // SAFETY: dup2 is async-signal-safe; it puts the pipe's write end at fd 3, without
     // close-on-exec, in the child only.
+    #[allow(
+        unsafe_code,
+        reason = "the launcher's fd 3 can only be set up between fork and exec"
+    )]
     unsafe {
         command.pre_exec(move || {
             if libc::dup2(writer_fd, 3) == -1 {
@@ -335,7 +343,7 @@ pub fn run_exec_d(program: &Path, env: &BTreeMap<String, String>, app: &Path) ->
 }
 
 /// The environment a process starts with, and how it came to be.
-pub struct Launch {
+pub(crate) struct Launch {
     pub env: BTreeMap<String, String>,
     pub env_before_exec_d: BTreeMap<String, String>,
     pub exec_d: Vec<ExecDRun>,
@@ -344,7 +352,7 @@ pub struct Launch {
 
 impl Launch {
     /// A direct process (as Procfile processes are): no shell, exactly the launch env.
-    pub fn command(&self, program: &str, args: &[&str], extra: &[(&str, &str)]) -> Command {
+    pub(crate) fn command(&self, program: &str, args: &[&str], extra: &[(&str, &str)]) -> Command {
         let mut command = Command::new(program);
         command
             .args(args)
@@ -358,15 +366,17 @@ impl Launch {
         command
     }
 
-    pub fn run(&self, program: &str, args: &[&str], extra: &[(&str, &str)]) -> Ran {
+    pub(crate) fn run(&self, program: &str, args: &[&str], extra: &[(&str, &str)]) -> Ran {
         self.command(program, args, extra).output().unwrap().into()
     }
 
     /// The exec.d runs' output, all of it, for secret scans.
-    pub fn exec_d_output(&self) -> String {
-        self.exec_d
-            .iter()
-            .map(|run| format!("{}{}", run.stdout, run.stderr))
-            .collect()
+    pub(crate) fn exec_d_output(&self) -> String {
+        let mut output = String::new();
+        for run in &self.exec_d {
+            output.push_str(&run.stdout);
+            output.push_str(&run.stderr);
+        }
+        output
     }
 }

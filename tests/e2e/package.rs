@@ -1,5 +1,5 @@
 //! scripts/package.sh, the one command that packages the buildpack: a directory and a
-//! tarball with bin/, lib/ and buildpack.toml around a static x86_64 helper. The tarball is
+//! tarball with bin/, lib/ and buildpack.toml around a static `x86_64` helper. The tarball is
 //! then used as it would be, by a Heroku classic build and by a CNB build, each ending in
 //! a real PHP session in a real Redis.
 
@@ -21,6 +21,10 @@ fn readelf(args: &[&str], file: &Path) -> String {
 }
 
 #[test]
+#[allow(
+    clippy::too_many_lines,
+    reason = "one story: package, then build and run on both platforms"
+)]
 fn package_makes_a_static_buildpack_that_builds_and_runs() {
     let out = tempfile::tempdir().unwrap();
     let packaged = Command::new(repo_dir().join("scripts/package.sh"))

@@ -172,9 +172,9 @@ impl XorShift {
         (0..len)
             .map(|_| {
                 if printable {
-                    0x20 + (self.next() % 95) as u8
+                    0x20 + u8::try_from(self.next() % 95).unwrap()
                 } else {
-                    self.next() as u8
+                    self.next().to_le_bytes()[0]
                 }
             })
             .collect()
@@ -256,5 +256,9 @@ fn real_php_reads_back_the_credentials() {
 }
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    use std::fmt::Write;
+    bytes.iter().fold(String::new(), |mut out, b| {
+        let _ = write!(out, "{b:02x}");
+        out
+    })
 }

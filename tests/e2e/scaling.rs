@@ -31,7 +31,7 @@ fn visit_many(
         .as_array()
         .unwrap()
         .iter()
-        .map(|v| v.as_u64())
+        .map(serde_json::Value::as_u64)
         .collect();
     (visits, ran)
 }

@@ -3,7 +3,7 @@
 //! The generic parts (Redis, runtimes, certificates, secret scans) are the `test-support`
 //! crate, shared with the benchmarks.
 
-pub use test_support::*;
+pub(crate) use test_support::*;
 
 use std::ffi::OsStr;
 use std::io::{Read, Write};
@@ -29,12 +29,12 @@ macro_rules! in_both_runtimes {
 
 /// The buildpack as a packaged release lays it out: `bin/`, `lib/`, `buildpack.toml`, and
 /// the helper this test run built in `lib/php-redis-sessions`.
-pub struct Buildpack {
+pub(crate) struct Buildpack {
     pub dir: tempfile::TempDir,
 }
 
 impl Buildpack {
-    pub fn assemble() -> Buildpack {
+    pub(crate) fn assemble() -> Buildpack {
         let dir = tempfile::tempdir().unwrap();
         let repo = repo_dir();
         copy_dir(&repo.join("bin"), &dir.path().join("bin"));
@@ -54,14 +54,14 @@ impl Buildpack {
         Buildpack { dir }
     }
 
-    pub fn bin(&self, name: &str) -> PathBuf {
+    pub(crate) fn bin(&self, name: &str) -> PathBuf {
         self.dir.path().join("bin").join(name)
     }
 }
 
 /// The result of `bin/detect`, `bin/compile` and `bin/release` on an app, with the slug
 /// then moved elsewhere, as Heroku runs it at `/app` rather than where it was built.
-pub struct Slug {
+pub(crate) struct Slug {
     pub dir: tempfile::TempDir,
     pub detect: Ran,
     pub compile: Ran,
@@ -69,13 +69,13 @@ pub struct Slug {
 }
 
 impl Slug {
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         self.dir.path()
     }
 }
 
-/// Builds the app in `app` (copied first) with config vars `config` in ENV_DIR.
-pub fn build(buildpack: &Buildpack, app: &Path, config: &[(&str, &str)]) -> Slug {
+/// Builds the app in `app` (copied first) with config vars `config` in `ENV_DIR`.
+pub(crate) fn build(buildpack: &Buildpack, app: &Path, config: &[(&str, &str)]) -> Slug {
     let build_dir = tempfile::tempdir().unwrap();
     let cache_dir = tempfile::tempdir().unwrap();
     let env_dir = tempfile::tempdir().unwrap();
@@ -122,12 +122,17 @@ pub fn build(buildpack: &Buildpack, app: &Path, config: &[(&str, &str)]) -> Slug
 
 /// A dyno process: bash sources every `.profile.d` script with `HOME` at the slug, as
 /// Heroku does, then runs `command`. `vars` are the app's config vars.
-pub fn dyno_command(rt: &Runtime, slug: &Path, vars: &[(&str, &str)], command: &str) -> Command {
+pub(crate) fn dyno_command(
+    rt: &Runtime,
+    slug: &Path,
+    vars: &[(&str, &str)],
+    command: &str,
+) -> Command {
     let env: Vec<(&str, &OsStr)> = vars.iter().map(|(n, v)| (*n, OsStr::new(*v))).collect();
     dyno_command_os(rt, slug, &env, command)
 }
 
-pub fn dyno_command_os(
+pub(crate) fn dyno_command_os(
     rt: &Runtime,
     slug: &Path,
     vars: &[(&str, &OsStr)],
@@ -147,7 +152,7 @@ pub fn dyno_command_os(
     )
 }
 
-pub fn dyno_run(rt: &Runtime, slug: &Path, vars: &[(&str, &str)], command: &str) -> Ran {
+pub(crate) fn dyno_run(rt: &Runtime, slug: &Path, vars: &[(&str, &str)], command: &str) -> Ran {
     dyno_command(rt, slug, vars, command)
         .output()
         .unwrap()
@@ -156,7 +161,7 @@ pub fn dyno_run(rt: &Runtime, slug: &Path, vars: &[(&str, &str)], command: &str)
 
 /// What tests/php/session.php reports.
 #[derive(Debug)]
-pub struct SessionReport {
+pub(crate) struct SessionReport {
     pub started: bool,
     pub closed: bool,
     pub session_id: String,
@@ -166,7 +171,7 @@ pub struct SessionReport {
 }
 
 impl SessionReport {
-    pub fn parse(text: &str) -> Option<SessionReport> {
+    pub(crate) fn parse(text: &str) -> Option<SessionReport> {
         let value: serde_json::Value = serde_json::from_str(text.trim()).ok()?;
         Some(SessionReport {
             started: value["started"].as_bool()?,
@@ -180,7 +185,7 @@ impl SessionReport {
 }
 
 /// Runs the session driver once in a booted dyno for session `id`.
-pub fn php_session(
+pub(crate) fn php_session(
     rt: &Runtime,
     slug: &Path,
     vars: &[(&str, &str)],
@@ -194,7 +199,7 @@ pub fn php_session(
 }
 
 /// The session driver's run, whatever its outcome.
-pub fn php_session_raw(rt: &Runtime, slug: &Path, vars: &[(&str, &str)], id: &str) -> Ran {
+pub(crate) fn php_session_raw(rt: &Runtime, slug: &Path, vars: &[(&str, &str)], id: &str) -> Ran {
     let script = repo_dir().join("tests/php/session.php");
     let mut all: Vec<(&str, &str)> = vars.to_vec();
     all.push(("SESSION_ID", id));
@@ -202,14 +207,14 @@ pub fn php_session_raw(rt: &Runtime, slug: &Path, vars: &[(&str, &str)], id: &st
 }
 
 /// PHP's built-in web server with several workers, inside a booted dyno.
-pub struct WebServer {
+pub(crate) struct WebServer {
     pub port: u16,
     child: Child,
     pub stderr_path: PathBuf,
 }
 
 impl WebServer {
-    pub fn start(
+    pub(crate) fn start(
         rt: &Runtime,
         slug: &Path,
         vars: &[(&str, &str)],
@@ -248,10 +253,10 @@ impl WebServer {
 
     /// GET `path` with an optional session cookie; returns the status, the session cookie
     /// set by the response (if any) and the body.
-    pub fn get(&self, path: &str, cookie: Option<&str>) -> (u16, Option<String>, String) {
+    pub(crate) fn get(&self, path: &str, cookie: Option<&str>) -> (u16, Option<String>, String) {
         let mut stream = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
         stream
-            .set_read_timeout(Some(Duration::from_secs(60)))
+            .set_read_timeout(Some(Duration::from_mins(1)))
             .unwrap();
         let cookie = cookie
             .map(|c| format!("Cookie: PHPSESSID={c}\r\n"))
@@ -276,13 +281,13 @@ impl WebServer {
         (status, set_cookie, body.to_string())
     }
 
-    pub fn stderr(&self) -> String {
+    pub(crate) fn stderr(&self) -> String {
         std::fs::read_to_string(&self.stderr_path).unwrap_or_default()
     }
 
     /// Opens a session, sends `concurrency` requests on it at once, each holding the
     /// session for 30 ms while it adds a visit; returns what a last request then sees.
-    pub fn concurrent_visits(&self, concurrency: usize) -> serde_json::Value {
+    pub(crate) fn concurrent_visits(&self, concurrency: usize) -> serde_json::Value {
         let (status, cookie, body) = self.get("/", None);
         assert_eq!(status, 200, "{body}{}", self.stderr());
         let cookie = cookie.expect("no session cookie");
