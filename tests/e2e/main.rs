@@ -8,6 +8,7 @@ mod support;
 mod file_server;
 mod lifecycle;
 
+mod architecture;
 mod classic_e2e;
 mod classic_hostile_input;
 mod cnb_e2e;
