@@ -6,6 +6,7 @@
 
 use crate::config::redis_url::{self, AuthKind, Server, UrlError};
 use crate::config::save_path::{self, Mode, SessionConfig};
+use crate::config::secret::Secret;
 use crate::config::settings::{self, InvalidSetting, Settings};
 use crate::env::{Env, EnvValue, PHP_INI_SCAN_DIR};
 
@@ -27,11 +28,19 @@ pub(crate) const INI_VARS: [&str; 6] = [
     LOCK_RETRIES_VAR,
 ];
 
-/// The outcome of boot. `vars` may hold secrets and go only to the environment;
-/// `notices` are safe to print.
+/// The longest `NAME=value` boot exports: the kernel refuses to start any program whose
+/// environment holds a string over 128 KiB (`MAX_ARG_STRLEN`), so a longer export would
+/// make every later `exec` on the dyno fail. Half of that leaves room for the rest.
+pub(crate) const MAX_EXPORT: usize = 64 * 1024;
+
+/// One variable boot sets; its value may hold the password.
+pub(crate) type Var = (&'static str, Secret<String>);
+
+/// The outcome of boot. `vars` may hold secrets and go only to the environment (their
+/// values print as `****`); `notices` are safe to print.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BootPlan {
-    pub vars: Vec<(&'static str, String)>,
+    pub vars: Vec<Var>,
     pub notices: Vec<Notice>,
 }
 
@@ -62,9 +71,28 @@ pub enum Notice {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Fallback {
     Disabled,
-    UrlUnset { url_var: String },
-    UrlNotUnicode { url_var: String },
-    UrlUnusable { url_var: String, error: UrlError },
+    UrlUnset {
+        url_var: String,
+    },
+    UrlNotUnicode {
+        url_var: String,
+    },
+    UrlUnusable {
+        url_var: String,
+        error: UrlError,
+    },
+    /// The helper cannot tell where its session ini is, so it cannot add it to PHP's scan
+    /// path (and never adds a made-up one).
+    IniDirUnknown,
+    /// `PHP_INI_SCAN_DIR` is not UTF-8: it is left as it is rather than rewritten.
+    ScanDirNotUnicode,
+    /// The settings for this many servers would be an environment string longer than
+    /// [`MAX_EXPORT`] bytes.
+    TooLong {
+        url_var: String,
+        servers: usize,
+        bytes: usize,
+    },
 }
 
 /// Where the URL is looked for when `PHP_REDIS_SESSIONS_URL_VAR` does not name a variable:
@@ -78,8 +106,9 @@ pub(crate) const URL_SEARCH_ORDER: &[&str] = &[
     "REDISTOGO_URL",
 ];
 
-/// What boot decided, before it is turned into variables: used by [`plan`] and by the
-/// doctor command, which shows it. `Redis` holds the parsed servers, passwords included.
+/// What boot decided: used by [`plan`] and by the doctor command, which shows it.
+/// `Redis` holds the parsed servers and the variables to set, passwords included (as
+/// [`Secret`]s).
 #[derive(Debug, Clone)]
 pub(crate) struct Decision {
     pub settings: Settings,
@@ -88,23 +117,33 @@ pub(crate) struct Decision {
 }
 
 #[derive(Debug, Clone)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one decision per process: boxing would buy nothing"
+)]
 pub(crate) enum Outcome {
-    FileSessions(Fallback),
+    /// PHP keeps its default file sessions (the notices say why).
+    FileSessions,
     Redis {
         url_var: String,
         config: SessionConfig,
         servers: Vec<Server>,
+        vars: Vec<Var>,
     },
 }
 
-/// Decides the boot for the environment `env`.
-pub(crate) fn decide(env: &impl Env) -> Decision {
+/// Decides the boot for the environment `env`, with the session ini in `ini_dir` (`None`
+/// when the helper cannot tell where it is).
+pub(crate) fn decide(env: &impl Env, ini_dir: Option<&str>) -> Decision {
     let (settings, invalid) = settings::read(|name| env.value(name).text());
     let mut notices: Vec<Notice> = invalid.into_iter().map(Notice::InvalidSetting).collect();
-    let outcome = redis_outcome(env, &settings, &mut notices);
-    if let Outcome::FileSessions(why) = &outcome {
-        notices.push(Notice::FileSessions(why.clone()));
-    }
+    let outcome = match redis_outcome(env, ini_dir, &settings, &mut notices) {
+        Ok(outcome) => outcome,
+        Err(why) => {
+            notices.push(Notice::FileSessions(why));
+            Outcome::FileSessions
+        }
+    };
     Decision {
         settings,
         notices,
@@ -112,41 +151,90 @@ pub(crate) fn decide(env: &impl Env) -> Decision {
     }
 }
 
-fn redis_outcome(env: &impl Env, settings: &Settings, notices: &mut Vec<Notice>) -> Outcome {
-    if settings.disabled {
-        return Outcome::FileSessions(Fallback::Disabled);
-    }
-    let url_var = match &settings.url_var {
-        Some(explicit) => explicit.clone(),
-        None => match search_url_var(env) {
-            Search::Found { name, others } => {
-                if name != settings::DEFAULT_URL_VAR {
-                    notices.push(Notice::UsingUrlVar {
-                        url_var: name.clone(),
-                        others,
-                    });
-                }
-                name
-            }
-            Search::NotFound => settings::DEFAULT_URL_VAR.to_string(),
+/// Decides the boot and keeps what the edges need: the variables and the notices.
+pub fn plan(env: &impl Env, ini_dir: Option<&str>) -> BootPlan {
+    let decision = decide(env, ini_dir);
+    BootPlan {
+        vars: match decision.outcome {
+            Outcome::FileSessions => vec![],
+            Outcome::Redis { vars, .. } => vars,
         },
-    };
+        notices: decision.notices,
+    }
+}
+
+fn redis_outcome(
+    env: &impl Env,
+    ini_dir: Option<&str>,
+    settings: &Settings,
+    notices: &mut Vec<Notice>,
+) -> Result<Outcome, Fallback> {
+    if settings.disabled {
+        return Err(Fallback::Disabled);
+    }
+    let url_var = url_var(env, settings, notices);
     let url = match env.value(&url_var) {
         EnvValue::Text(url) if !url.trim().is_empty() => url,
-        EnvValue::Text(_) | EnvValue::Unset => {
-            return Outcome::FileSessions(Fallback::UrlUnset { url_var });
-        }
-        EnvValue::NotUnicode => return Outcome::FileSessions(Fallback::UrlNotUnicode { url_var }),
+        EnvValue::Text(_) | EnvValue::Unset => return Err(Fallback::UrlUnset { url_var }),
+        EnvValue::NotUnicode => return Err(Fallback::UrlNotUnicode { url_var }),
     };
-    let (config, servers) = match redis_url::parse_servers(&url)
+    let (config, servers) = redis_url::parse_servers(&url)
         .and_then(|servers| Ok((save_path::derive_for(&servers, settings)?, servers)))
-    {
-        Ok(derived) => derived,
-        Err(error) => return Outcome::FileSessions(Fallback::UrlUnusable { url_var, error }),
+        .map_err(|error| Fallback::UrlUnusable {
+            url_var: url_var.clone(),
+            error,
+        })?;
+    let scan_dir = match env.value(PHP_INI_SCAN_DIR) {
+        EnvValue::NotUnicode => return Err(Fallback::ScanDirNotUnicode),
+        value => value.text(),
     };
+    let ini_dir = ini_dir.ok_or(Fallback::IniDirUnknown)?;
+    let vars = session_vars(&config, scan_dir.as_deref(), ini_dir);
+    if let Some(bytes) = vars
+        .iter()
+        .map(|(name, value)| name.len() + 1 + value.expose().len())
+        .find(|bytes| *bytes > MAX_EXPORT)
+    {
+        return Err(Fallback::TooLong {
+            url_var,
+            servers: servers.len(),
+            bytes,
+        });
+    }
+    notices.extend(redis_notices(&url_var, &config, settings));
+    Ok(Outcome::Redis {
+        url_var,
+        config,
+        servers,
+        vars,
+    })
+}
+
+/// The variable holding the URL: the one named, or the first the search finds.
+fn url_var(env: &impl Env, settings: &Settings, notices: &mut Vec<Notice>) -> String {
+    if let Some(explicit) = &settings.url_var {
+        return explicit.clone();
+    }
+    match search_url_var(env) {
+        Search::Found { name, others } => {
+            if name != settings::DEFAULT_URL_VAR {
+                notices.push(Notice::UsingUrlVar {
+                    url_var: name.clone(),
+                    others,
+                });
+            }
+            name
+        }
+        Search::NotFound => settings::DEFAULT_URL_VAR.to_string(),
+    }
+}
+
+/// What users of sessions in Redis should know about this configuration.
+fn redis_notices(url_var: &str, config: &SessionConfig, settings: &Settings) -> Vec<Notice> {
+    let mut notices = vec![];
     if config.summary.auth == AuthKind::UserWithoutPassword {
         notices.push(Notice::UserWithoutPassword {
-            url_var: url_var.clone(),
+            url_var: url_var.to_string(),
         });
     }
     if let (Mode::Shards(_), Some(_), true) =
@@ -157,42 +245,12 @@ fn redis_outcome(env: &impl Env, settings: &Settings, notices: &mut Vec<Notice>)
     if let Mode::Cluster(_) = config.summary.mode {
         if config.summary.database.is_some() {
             notices.push(Notice::ClusterDatabaseIgnored {
-                url_var: url_var.clone(),
+                url_var: url_var.to_string(),
             });
         }
         notices.push(Notice::ClusterWithoutLocking);
     }
-    Outcome::Redis {
-        url_var,
-        config,
-        servers,
-    }
-}
-
-/// Decides the boot and turns it into the variables to set, with the session ini in `ini_dir`.
-pub fn plan(env: &impl Env, ini_dir: &str) -> BootPlan {
-    let decision = decide(env);
-    BootPlan {
-        vars: variables(
-            &decision,
-            env.value(PHP_INI_SCAN_DIR).text().as_deref(),
-            ini_dir,
-        ),
-        notices: decision.notices,
-    }
-}
-
-/// The variables a decision sets: none for file sessions; for Redis, the session ini's
-/// values and `PHP_INI_SCAN_DIR` (now `scan_dir`) with `ini_dir` added.
-pub(crate) fn variables(
-    decision: &Decision,
-    scan_dir: Option<&str>,
-    ini_dir: &str,
-) -> Vec<(&'static str, String)> {
-    match &decision.outcome {
-        Outcome::FileSessions(_) => vec![],
-        Outcome::Redis { config, .. } => session_vars(config, scan_dir, ini_dir),
-    }
+    notices
 }
 
 enum Search {
@@ -238,20 +296,19 @@ fn is_heroku_redis_color(name: &str) -> bool {
         .is_some_and(|color| !color.is_empty() && color.bytes().all(|b| b.is_ascii_uppercase()))
 }
 
-fn session_vars(
-    config: &SessionConfig,
-    scan_dir: Option<&str>,
-    ini_dir: &str,
-) -> Vec<(&'static str, String)> {
-    vec![
+fn session_vars(config: &SessionConfig, scan_dir: Option<&str>, ini_dir: &str) -> Vec<Var> {
+    [
         (SAVE_HANDLER_VAR, config.save_handler.to_string()),
-        (SAVE_PATH_VAR, config.save_path.clone()),
+        (SAVE_PATH_VAR, config.save_path.expose().clone()),
         (LOCKING_VAR, u8::from(config.locking).to_string()),
         (LOCK_EXPIRE_VAR, config.lock_expire.to_string()),
         (LOCK_WAIT_TIME_VAR, config.lock_wait_time.to_string()),
         (LOCK_RETRIES_VAR, config.lock_retries.to_string()),
         (PHP_INI_SCAN_DIR, append_scan_dir(scan_dir, ini_dir)),
     ]
+    .into_iter()
+    .map(|(name, value)| (name, Secret::new(value)))
+    .collect()
 }
 
 /// Adds `ini_dir` to PHP's ini scan path. An unset (or empty) path becomes `:ini_dir`, whose
@@ -276,14 +333,14 @@ mod tests {
     const SCAN_DIR_VAR: &str = PHP_INI_SCAN_DIR;
 
     fn plan_for(pairs: &[(&str, &str)]) -> BootPlan {
-        plan(&Vars::new(pairs.iter().copied()), INI_DIR)
+        plan(&Vars::new(pairs.iter().copied()), Some(INI_DIR))
     }
 
     fn var<'a>(plan: &'a BootPlan, name: &str) -> Option<&'a str> {
         plan.vars
             .iter()
             .find(|(n, _)| *n == name)
-            .map(|(_, v)| v.as_str())
+            .map(|(_, v)| v.expose().as_str())
     }
 
     #[test]
@@ -380,7 +437,7 @@ mod tests {
                 vec!["REDIS_URL".into()]
             }
         }
-        let plan = plan(&NotText, INI_DIR);
+        let plan = plan(&NotText, Some(INI_DIR));
         assert!(plan.vars.is_empty());
         assert_eq!(
             plan.notices,
@@ -545,5 +602,80 @@ mod tests {
                 && path.contains(",tcp://b:2?weight=3&prefix=&"),
             "{path}"
         );
+    }
+
+    #[test]
+    fn unknown_ini_dir_exports_nothing() {
+        let plan = plan(&Vars::new([("REDIS_URL", "redis://h")]), None);
+        assert!(plan.vars.is_empty());
+        assert_eq!(
+            plan.notices,
+            [Notice::FileSessions(Fallback::IniDirUnknown)]
+        );
+    }
+
+    #[test]
+    fn scan_dir_that_is_not_text_is_left_alone() {
+        struct Env2;
+        impl Env for Env2 {
+            fn value(&self, name: &str) -> EnvValue {
+                match name {
+                    "REDIS_URL" => EnvValue::Text("redis://h".into()),
+                    "PHP_INI_SCAN_DIR" => EnvValue::NotUnicode,
+                    _ => EnvValue::Unset,
+                }
+            }
+            fn names(&self) -> Vec<String> {
+                vec!["REDIS_URL".into(), "PHP_INI_SCAN_DIR".into()]
+            }
+        }
+        let plan = plan(&Env2, Some(INI_DIR));
+        assert!(plan.vars.is_empty());
+        assert_eq!(
+            plan.notices,
+            [Notice::FileSessions(Fallback::ScanDirNotUnicode)]
+        );
+    }
+
+    #[test]
+    fn exports_stay_under_the_kernel_limit() {
+        // 2,900 short URLs fit in Heroku's 32 KB of config vars but make a save path of
+        // about 170 KB, over the kernel's 128 KiB for one environment string.
+        let urls = vec!["redis://h"; 2900].join(",");
+        assert!(urls.len() < 32 * 1024);
+        let plan = plan_for(&[("REDIS_URL", &urls)]);
+        assert!(plan.vars.is_empty());
+        assert!(
+            matches!(
+                &plan.notices[..],
+                [Notice::FileSessions(Fallback::TooLong { servers: 2900, bytes, .. })]
+                    if *bytes > 128 * 1024
+            ),
+            "{:?}",
+            plan.notices
+        );
+        // A few hundred servers are fine.
+        let urls: Vec<String> = (0..200).map(|i| format!("redis://h{i}:1")).collect();
+        let plan = plan_for(&[("REDIS_URL", &urls.join(","))]);
+        assert_eq!(plan.vars.len(), 7);
+        for (name, value) in &plan.vars {
+            assert!(name.len() + 1 + value.expose().len() <= MAX_EXPORT);
+        }
+    }
+
+    #[test]
+    fn debug_output_never_shows_the_password() {
+        let env = Vars::new([("REDIS_URL", "rediss://app:Sekr1tPW@h:1/2")]);
+        let decision = decide(&env, Some(INI_DIR));
+        let plan = plan(&env, Some(INI_DIR));
+        assert!(!plan.vars.is_empty());
+        for shown in [
+            format!("{decision:?}"),
+            format!("{plan:?}"),
+            format!("{decision:#?}"),
+        ] {
+            assert!(!shown.contains("Sekr1t"), "{shown}");
+            assert!(!shown.contains("auth="), "{shown}");
+        }
     }
 }

@@ -69,7 +69,7 @@ fn write_layer_toml(out: &mut String, types: LayerTypes) -> std::fmt::Result {
 
 /// The exec.d output: one `NAME = "value"` line per variable, each value a TOML basic
 /// string as the spec requires (never a literal or multi-line string).
-pub(crate) fn exec_d_output(vars: &[(&str, String)]) -> Result<String, ExecDError> {
+pub(crate) fn exec_d_output(vars: &[(&str, &str)]) -> Result<String, ExecDError> {
     let mut out = String::new();
     for (name, value) in vars {
         if !is_env_name(name) {
@@ -134,16 +134,16 @@ mod tests {
             ":/layers/x y/conf.d:/layers/é/conf.d",
             "# not a comment",
         ];
-        let vars: Vec<(&str, String)> = nasty
+        let vars: Vec<(&str, &str)> = nasty
             .iter()
             .enumerate()
-            .map(|(i, v)| (["A", "B", "C", "D", "E", "F", "G", "H"][i], v.to_string()))
+            .map(|(i, v)| (["A", "B", "C", "D", "E", "F", "G", "H"][i], *v))
             .collect();
         let text = exec_d_output(&vars).unwrap();
         let table = parse(&text);
         assert_eq!(table.len(), nasty.len());
         for (name, value) in &vars {
-            assert_eq!(table[*name].as_str(), Some(value.as_str()), "{name}");
+            assert_eq!(table[*name].as_str(), Some(*value), "{name}");
         }
         for line in text.lines() {
             let (key, value) = line.split_once(" = ").expect(line);
@@ -165,11 +165,11 @@ mod tests {
     fn bad_names_are_refused() {
         for name in ["", "1A", "A-B", "A.B", "A B", "É"] {
             assert_eq!(
-                exec_d_output(&[(name, "v".to_string())]),
+                exec_d_output(&[(name, "v")]),
                 Err(ExecDError::BadVariableName(name.to_string())),
                 "{name:?}"
             );
         }
-        assert!(exec_d_output(&[("_A1", "v".to_string())]).is_ok());
+        assert!(exec_d_output(&[("_A1", "v")]).is_ok());
     }
 }

@@ -109,11 +109,21 @@ pub(crate) fn ini_dir_for_helper(helper: &Path) -> Option<PathBuf> {
     Some(helper.parent()?.parent()?.join(INI_DIR))
 }
 
-/// The session ini's directory for this running helper, if its own path is known.
-pub(crate) fn own_ini_dir() -> Option<PathBuf> {
-    std::env::current_exe()
-        .ok()
-        .and_then(|exe| ini_dir_for_helper(&exe))
+/// The session ini's directory for this running helper: found from the path it was
+/// started by (the boot hooks start it by its full path), else from `/proc/self/exe`; and
+/// only if the session ini is there. `None` when nothing tells, or the path is not UTF-8.
+pub(crate) fn own_ini_dir() -> Option<String> {
+    let started_as = std::env::args_os()
+        .next()
+        .map(PathBuf::from)
+        .filter(|path| path.is_absolute());
+    let helper = started_as.or_else(|| std::env::current_exe().ok())?;
+    let dir = ini_dir_for_helper(&helper)?;
+    let dir = fs::canonicalize(&dir).unwrap_or(dir);
+    if !dir.join(INI_NAME).is_file() {
+        return None;
+    }
+    dir.into_os_string().into_string().ok()
 }
 
 /// True when `exe` sits in an `exec.d` directory, as the CNB layer's helper does.

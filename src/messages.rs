@@ -1,7 +1,8 @@
 //! What the user reads, in one place: build log steps, warnings, errors and boot notices,
 //! as plain text (the edges give each line its platform's style with `log`). Each error
 //! says what went wrong and what to do. Nothing here receives a secret: the types
-//! rendered carry no password, URL or save path. The doctor's report is `doctor::report`.
+//! rendered carry no password, URL or save path (and a `Secret` prints as `****` anyway).
+//! The doctor's report is `doctor::report`.
 
 use crate::app::{AppError, ComposerNames, Declined, FileError};
 use crate::boot::{Fallback, Notice};
@@ -184,6 +185,26 @@ fn file_sessions(fallback: &Fallback) -> String {
              with special characters in the password percent-encoded",
             url_error(error)
         ),
+        Fallback::IniDirUnknown => format!(
+            "the boot helper cannot find its session ini beside itself (from the full path it was started by, \
+             or /proc/self/exe), so it leaves PHP_INI_SCAN_DIR alone and {KEPT}; \
+             build the app again, and report this if it persists"
+        ),
+        Fallback::ScanDirNotUnicode => format!(
+            "PHP_INI_SCAN_DIR is not valid UTF-8, so it is left as it is and {KEPT}; \
+             set it to UTF-8 directory names, or unset it"
+        ),
+        Fallback::TooLong {
+            url_var,
+            servers,
+            bytes,
+        } => format!(
+            "the session settings for the {servers} URL(s) in {url_var} would take {} KB, more than the {} KB \
+             one environment variable may safely hold (longer ones make every later program start fail), \
+             so {KEPT}; list fewer URLs (a Redis Cluster needs only one or two seeds)",
+            bytes.div_ceil(1024),
+            crate::boot::MAX_EXPORT / 1024
+        ),
     }
 }
 
@@ -345,6 +366,13 @@ mod tests {
             Notice::ClusterWithoutLocking,
             Notice::ShardPrefixIgnored,
             Notice::ClusterDatabaseIgnored { url_var: url_var() },
+            Notice::FileSessions(Fallback::IniDirUnknown),
+            Notice::FileSessions(Fallback::ScanDirNotUnicode),
+            Notice::FileSessions(Fallback::TooLong {
+                url_var: url_var(),
+                servers: 2900,
+                bytes: 171_000,
+            }),
         ];
         for error in [
             UrlError::Empty,

@@ -4,4 +4,5 @@
 
 pub(crate) mod redis_url;
 pub(crate) mod save_path;
+pub(crate) mod secret;
 pub(crate) mod settings;

@@ -1,6 +1,7 @@
 //! A Redis URL as providers hand it out (`redis://`, `rediss://`, one or several) parsed
-//! into servers. Pure. A [`Server`] holds the password: its `Debug` masks it.
+//! into servers. Pure. A [`Server`]'s password is a [`Secret`].
 
+use super::secret::Secret;
 use percent_encoding::percent_decode_str;
 use url::{Host, Url};
 
@@ -49,34 +50,17 @@ pub enum UrlError {
     ClusterMixed,
 }
 
-/// One Redis server from a URL. Holds the password: its `Debug` masks it.
-#[derive(Clone, PartialEq, Eq)]
+/// One Redis server from a URL. The password is a [`Secret`].
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Server {
     pub tls: bool,
     /// As phpredis reads it: IPv6 without brackets.
     pub host: String,
     pub port: u16,
     pub user: Vec<u8>,
-    pub password: Vec<u8>,
+    pub password: Secret<Vec<u8>>,
     pub database: Option<u32>,
     pub weight: Option<u32>,
-}
-
-impl std::fmt::Debug for Server {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Server")
-            .field("tls", &self.tls)
-            .field("host", &self.host)
-            .field("port", &self.port)
-            .field("user", &String::from_utf8_lossy(&self.user))
-            .field(
-                "password",
-                &if self.password.is_empty() { "" } else { "****" },
-            )
-            .field("database", &self.database)
-            .field("weight", &self.weight)
-            .finish()
-    }
 }
 
 impl Server {
@@ -86,7 +70,7 @@ impl Server {
             || NOMINAL_USERS
                 .iter()
                 .any(|nominal| self.user == nominal.as_bytes());
-        match (user_is_nominal, self.password.is_empty()) {
+        match (user_is_nominal, self.password.expose().is_empty()) {
             (true, true) => AuthKind::None,
             (false, true) => AuthKind::UserWithoutPassword,
             (true, false) => AuthKind::Password,
@@ -161,7 +145,7 @@ pub(crate) fn parse_server(url: &str) -> Result<Server, UrlError> {
         host,
         port,
         user,
-        password,
+        password: Secret::new(password),
         database,
         weight,
     })

@@ -3,6 +3,7 @@
 //! so it never reaches a log; [`Summary`] is the part that may be shown.
 
 use super::redis_url::{AuthKind, Server, UrlError, parse_servers};
+use super::secret::Secret;
 use super::settings::{Settings, format_seconds};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_encode};
 /// phpredis' key prefix for sessions of the `redis` handler.
@@ -14,7 +15,8 @@ pub(crate) const CLUSTER_DEFAULT_PREFIX: &str = "PHPREDIS_CLUSTER_SESSION:";
 #[derive(Debug, Clone, PartialEq)]
 pub struct SessionConfig {
     pub save_handler: &'static str,
-    pub save_path: String,
+    /// Holds the password.
+    pub save_path: Secret<String>,
     pub locking: bool,
     pub lock_expire: u32,
     pub lock_wait_time: u32,
@@ -83,7 +85,7 @@ pub(crate) fn derive_for(
     let lock = &settings.lock;
     Ok(SessionConfig {
         save_handler: "redis",
-        save_path,
+        save_path: Secret::new(save_path),
         locking: lock.enabled,
         lock_expire: lock.expire,
         lock_wait_time: lock.wait_time,
@@ -152,7 +154,7 @@ fn cluster(servers: &[Server], settings: &Settings) -> Result<SessionConfig, Url
     common_query(&mut query, settings, first.tls);
     Ok(SessionConfig {
         save_handler: "rediscluster",
-        save_path: query.join("&"),
+        save_path: Secret::new(query.join("&")),
         locking: false,
         lock_expire: settings.lock.expire,
         lock_wait_time: settings.lock.wait_time,
@@ -196,10 +198,10 @@ fn common_query(query: &mut Vec<String>, settings: &Settings, tls: bool) {
 fn auth_params(server: &Server) -> Vec<String> {
     match server.auth() {
         AuthKind::None | AuthKind::UserWithoutPassword => vec![],
-        AuthKind::Password => vec![format!("auth={}", encode(&server.password))],
+        AuthKind::Password => vec![format!("auth={}", encode(server.password.expose()))],
         AuthKind::User(_) => vec![
             format!("auth[]={}", encode(&server.user)),
-            format!("auth[]={}", encode(&server.password)),
+            format!("auth[]={}", encode(server.password.expose())),
         ],
     }
 }
@@ -223,7 +225,11 @@ mod tests {
     use percent_encoding::percent_decode_str;
 
     fn path(url: &str) -> String {
-        derive(url, &Settings::default()).unwrap().save_path
+        derive(url, &Settings::default())
+            .unwrap()
+            .save_path
+            .expose()
+            .clone()
     }
 
     const TAIL: &str = "persistent=1&timeout=5&read_timeout=5";
@@ -292,7 +298,7 @@ mod tests {
     #[test]
     fn user_without_password_authenticates_with_nothing() {
         let config = derive("redis://app@host:1", &Settings::default()).unwrap();
-        assert_eq!(config.save_path, format!("tcp://host:1?{TAIL}"));
+        assert_eq!(config.save_path.expose(), &format!("tcp://host:1?{TAIL}"));
         assert_eq!(config.summary.auth, AuthKind::UserWithoutPassword);
     }
 
@@ -305,7 +311,11 @@ mod tests {
             "redis://default@host:1",
         ] {
             let config = derive(url, &Settings::default()).unwrap();
-            assert_eq!(config.save_path, format!("tcp://host:1?{TAIL}"), "{url}");
+            assert_eq!(
+                config.save_path.expose(),
+                &format!("tcp://host:1?{TAIL}"),
+                "{url}"
+            );
             assert_eq!(config.summary.auth, AuthKind::None, "{url}");
         }
     }
@@ -413,7 +423,7 @@ mod tests {
         settings.tls.ca_file = Some("/app/certs/ca file.pem".into());
         let config = derive("rediss://:pw@host:1/2", &settings).unwrap();
         assert_eq!(
-            config.save_path,
+            config.save_path.expose(),
             "tls://host:1?auth=pw&database=2&prefix=app%201%3Asess%2C&persistent=0&timeout=2.5&read_timeout=0.25\
              &stream[verify_peer]=1&stream[verify_peer_name]=1&stream[cafile]=%2Fapp%2Fcerts%2Fca%20file.pem"
         );
@@ -425,7 +435,10 @@ mod tests {
         let mut settings = Settings::default();
         settings.tls.verify = true;
         assert_eq!(
-            derive("rediss://host:1", &settings).unwrap().save_path,
+            derive("rediss://host:1", &settings)
+                .unwrap()
+                .save_path
+                .expose(),
             "tls://host:1?persistent=1&timeout=5&read_timeout=5&stream[verify_peer]=1&stream[verify_peer_name]=1"
         );
     }
@@ -436,7 +449,7 @@ mod tests {
         settings.tls.verify = true;
         settings.tls.ca_file = Some("/ca".into());
         let config = derive("redis://host:1", &settings).unwrap();
-        assert_eq!(config.save_path, format!("tcp://host:1?{TAIL}"));
+        assert_eq!(config.save_path.expose(), &format!("tcp://host:1?{TAIL}"));
         assert!(!config.summary.verify);
     }
 
@@ -463,8 +476,8 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            config.save_path,
-            format!(
+            config.save_path.expose(),
+            &format!(
                 "tcp://a:1?auth=pw1&database=2&weight=2&prefix=&{TAIL},\
                  tls://b:2?auth[]=app&auth[]=pw2&prefix=&{TLS_TAIL},\
                  tcp://c:3?prefix=&{TAIL}"
@@ -480,15 +493,15 @@ mod tests {
         settings.prefix = Some("app:".into());
         let locked = derive("redis://a:1,redis://b:2", &settings).unwrap();
         assert_eq!(
-            locked.save_path,
-            format!("tcp://a:1?prefix=&{TAIL},tcp://b:2?prefix=&{TAIL}")
+            locked.save_path.expose(),
+            &format!("tcp://a:1?prefix=&{TAIL},tcp://b:2?prefix=&{TAIL}")
         );
         assert_eq!(locked.summary.key_prefix, "");
         settings.lock.enabled = false;
         let unlocked = derive("redis://a:1,redis://b:2", &settings).unwrap();
         assert_eq!(
-            unlocked.save_path,
-            format!("tcp://a:1?prefix=app%3A&{TAIL},tcp://b:2?prefix=app%3A&{TAIL}")
+            unlocked.save_path.expose(),
+            &format!("tcp://a:1?prefix=app%3A&{TAIL},tcp://b:2?prefix=app%3A&{TAIL}")
         );
         settings.prefix = None;
         assert_eq!(
@@ -516,8 +529,10 @@ mod tests {
         .unwrap();
         assert_eq!(config.save_handler, "rediscluster");
         assert_eq!(
-            config.save_path,
-            format!("seed[]=10.0.0.1%3A7000&seed[]=10.0.0.2%3A7001&auth[]=app&auth[]=p%2Cw&{TAIL}")
+            config.save_path.expose(),
+            &format!(
+                "seed[]=10.0.0.1%3A7000&seed[]=10.0.0.2%3A7001&auth[]=app&auth[]=p%2Cw&{TAIL}"
+            )
         );
         assert!(!config.locking);
         assert_eq!(config.summary.mode, Mode::Cluster(2));
@@ -529,8 +544,8 @@ mod tests {
         settings.cluster = true;
         let config = derive("rediss://:pw@h:7000/3", &settings).unwrap();
         assert_eq!(
-            config.save_path,
-            format!("seed[]=h%3A7000&auth=pw&{TLS_TAIL}")
+            config.save_path.expose(),
+            &format!("seed[]=h%3A7000&auth=pw&{TLS_TAIL}")
         );
         assert_eq!(config.summary.database, Some(3));
     }
@@ -561,8 +576,8 @@ mod tests {
         settings.prefix = Some("app:".into());
         let config = derive("redis://h:7000", &settings).unwrap();
         assert_eq!(
-            config.save_path,
-            format!("seed[]=h%3A7000&prefix=app%3A&{TAIL}")
+            config.save_path.expose(),
+            &format!("seed[]=h%3A7000&prefix=app%3A&{TAIL}")
         );
         assert_eq!(config.summary.key_prefix, "app:");
     }

@@ -11,30 +11,28 @@ mod report;
 
 use crate::boot::{self, Outcome};
 use crate::config::save_path::Mode;
-use crate::env::{Env, PHP_INI_SCAN_DIR, ProcessEnv};
+use crate::env::ProcessEnv;
 use crate::layout;
 use probe::Cause;
 
 /// Runs the doctor against the process environment; returns the exit code.
 #[must_use]
 pub fn run() -> u8 {
-    let decision = boot::decide(&ProcessEnv);
+    let decision = boot::decide(&ProcessEnv, layout::own_ini_dir().as_deref());
     let mut lines = report::decision(&decision);
     let code = match &decision.outcome {
-        Outcome::FileSessions(_) => {
+        Outcome::FileSessions => {
             lines.push(report::failed(&Cause::NoRedis));
             1
         }
         Outcome::Redis {
-            config, servers, ..
+            config,
+            servers,
+            vars,
+            ..
         } => {
-            let ini_dir = layout::own_ini_dir()
-                .map(|dir| dir.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let scan_dir = ProcessEnv.value(PHP_INI_SCAN_DIR).text();
-            let vars = boot::variables(&decision, scan_dir.as_deref(), &ini_dir);
             let cluster = matches!(config.summary.mode, Mode::Cluster(_));
-            match probe::run(&vars, &decision.settings, servers, cluster) {
+            match probe::run(vars, &decision.settings, servers, cluster) {
                 None => {
                     lines.push(report::failed(&Cause::PhpMissing));
                     1

@@ -4,6 +4,7 @@
 //! shape is no answer). Raw error messages from PHP may quote the save path, so they are
 //! only classified here, never kept.
 
+use crate::boot::Var;
 use crate::config::redis_url::{AuthKind, Server};
 use crate::config::settings::Settings;
 use serde::{Deserialize, Serialize};
@@ -266,7 +267,7 @@ fn probe_target(settings: &Settings, servers: &[Server], cluster: bool) -> Strin
                 host: &s.host,
                 port: s.port,
                 user: matches!(s.auth(), AuthKind::User(_)).then(|| hex(&s.user)),
-                password: hex(&s.password),
+                password: hex(s.password.expose()),
                 database: s.database,
             })
             .collect(),
@@ -277,14 +278,14 @@ fn probe_target(settings: &Settings, servers: &[Server], cluster: bool) -> Strin
 /// Runs the probe with `php` on PATH, in this process's environment plus the variables
 /// boot would set (`vars`); `None` when PHP could not be run or gave no answer.
 pub(super) fn run(
-    vars: &[(&'static str, String)],
+    vars: &[Var],
     settings: &Settings,
     servers: &[Server],
     cluster: bool,
 ) -> Option<ProbeResult> {
     let output = Command::new("php")
         .args(["-r", PROBE.trim_start_matches("<?php").trim_start()])
-        .envs(vars.iter().map(|(name, value)| (*name, value.as_str())))
+        .envs(vars.iter().map(|(name, value)| (*name, value.expose())))
         .env(TARGET_VAR, probe_target(settings, servers, cluster))
         .stdin(Stdio::null())
         .stderr(Stdio::null())

@@ -1,5 +1,7 @@
 //! The doctor's report: what boot decided (the password shown as `****`), the versions
-//! and checks the probe ran, and the verdict. Text only.
+//! and checks the probe ran, and the verdict. Text only. It is handed the whole decision,
+//! passwords and save path included, but those are `Secret`s, which print as `****`; it
+//! shows the settings, the servers' labels and the save path's safe `Summary`.
 
 use super::probe::{Cause, ErrorKind, ProbeResult};
 use crate::boot::{Decision, Outcome};
@@ -21,11 +23,12 @@ pub(super) fn decision(decision: &Decision) -> Vec<String> {
         lines.push(format!("  ! {}", messages::notice_text(notice)));
     }
     match &decision.outcome {
-        Outcome::FileSessions(_) => lines.push(row("Sessions", "PHP's default file sessions")),
+        Outcome::FileSessions => lines.push(row("Sessions", "PHP's default file sessions")),
         Outcome::Redis {
             url_var,
             config,
             servers,
+            ..
         } => {
             lines.push(row("URL variable", url_var));
             lines.extend(redis_rows(config, servers, &decision.settings));

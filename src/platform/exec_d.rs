@@ -37,7 +37,12 @@ pub fn run() {
     if plan.vars.is_empty() {
         return;
     }
-    let result = cnb_spec::exec_d_output(&plan.vars).and_then(|toml| {
+    let vars: Vec<(&str, &str)> = plan
+        .vars
+        .iter()
+        .map(|(name, value)| (*name, value.expose().as_str()))
+        .collect();
+    let result = cnb_spec::exec_d_output(&vars).and_then(|toml| {
         // One write of a few hundred bytes: below PIPE_BUF, so the launcher never sees
         // half of it.
         fd3?.write_all(toml.as_bytes())

@@ -36,10 +36,7 @@ fn detection(outcome: Result<Requirement, Declined>, platform: Platform, decline
 
 /// The boot of this process: its environment, and the session ini beside this helper.
 fn own_boot_plan() -> BootPlan {
-    let ini_dir = layout::own_ini_dir()
-        .map(|dir| dir.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    boot::plan(&ProcessEnv, &ini_dir)
+    boot::plan(&ProcessEnv, layout::own_ini_dir().as_deref())
 }
 
 /// The plan's notices on stderr, one line each; a closed stderr is ignored.

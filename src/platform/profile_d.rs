@@ -19,7 +19,7 @@ pub fn run() {
 fn shell_exports(plan: &BootPlan) -> String {
     let mut exports = String::new();
     for (name, value) in &plan.vars {
-        let _ = writeln!(exports, "export {name}={}", shell_quote(value));
+        let _ = writeln!(exports, "export {name}={}", shell_quote(value.expose()));
     }
     exports
 }

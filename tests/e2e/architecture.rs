@@ -199,6 +199,7 @@ fn named_rules() {
         "config::settings",
         "config::redis_url",
         "config::save_path",
+        "config::secret",
     ];
     for module in pure {
         for import in imports(module) {

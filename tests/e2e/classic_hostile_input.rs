@@ -488,3 +488,112 @@ fn odd_settings_fall_back_to_defaults() {
     insta::assert_snapshot!(ran.stderr);
     assert!(redis.get(0, "PHPREDIS_SESSION:oddsettings").is_some());
 }
+
+/// `command` with `/proc` hidden (an empty tmpfs over it, in a mount namespace of its own):
+/// the helper can then not read `/proc/self/exe`.
+fn without_proc(command: &Command) -> Command {
+    let mut wrapped = Command::new("unshare");
+    wrapped
+        .args(["--mount", "--propagation", "private", "sh", "-c"])
+        .arg("mount -t tmpfs none /proc && exec \"$@\"")
+        .arg("sh")
+        .arg(command.get_program())
+        .args(command.get_args())
+        .env_clear()
+        .stdin(Stdio::null());
+    for (name, value) in command.get_envs() {
+        if let Some(value) = value {
+            wrapped.env(name, value);
+        }
+    }
+    if let Some(dir) = command.get_current_dir() {
+        wrapped.current_dir(dir);
+    }
+    wrapped
+}
+
+/// Without `/proc`, the `.profile.d` script starts the helper by its full path, which is
+/// how the helper finds its session ini: sessions still go to Redis.
+#[test]
+fn boot_without_proc_finds_the_ini_by_path() {
+    let redis = Redis::start();
+    let slug = build(&Buildpack::assemble(), &repo_dir().join("example"), &[]);
+    let url = format!("redis://127.0.0.1:{}", redis.port);
+    let script = repo_dir().join("tests/php/session.php");
+    let command = dyno_command(
+        &Runtime::host(),
+        slug.path(),
+        &[("REDIS_URL", &url), ("SESSION_ID", "noproc")],
+        &format!(
+            "[ -e /proc/self/exe ] && echo proc is there; php {}",
+            script.display()
+        ),
+    );
+    let ran: Ran = without_proc(&command).output().unwrap().into();
+    assert!(!ran.stdout.contains("proc is there"), "{}", ran.all());
+    let report = SessionReport::parse(&ran.stdout).unwrap_or_else(|| panic!("{}", ran.all()));
+    assert_eq!(report.save_handler, "redis", "{}", ran.all());
+    assert!(redis.get(0, "PHPREDIS_SESSION:noproc").is_some());
+}
+
+/// A helper that cannot tell where it is (started by a bare name, no `/proc`) never
+/// exports a made-up scan path (it once exported `PHP_INI_SCAN_DIR=':'`, which loads
+/// PHP's conf.d twice): nothing, and one line saying why.
+#[test]
+fn helper_that_cannot_find_itself_exports_nothing() {
+    let slug = build(&Buildpack::assemble(), &repo_dir().join("example"), &[]);
+    let bin = slug.path().join(".php-redis-sessions/bin");
+    let mut command = Command::new("php-redis-sessions");
+    command
+        .args(["boot", "--shell"])
+        .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+        .env("REDIS_URL", "redis://127.0.0.1:1");
+    let ran: Ran = without_proc(&command).output().unwrap().into();
+    assert_eq!(ran.code, Some(0));
+    assert_eq!(ran.stdout, "", "exported something");
+    insta::assert_snapshot!(ran.stderr);
+}
+
+/// 2,900 URLs fit in Heroku's config vars but would make a save path over the kernel's
+/// 128 KiB limit for one environment string, after which no program could start on the
+/// dyno. Boot exports nothing instead, says why, and programs start.
+#[test]
+fn long_url_lists_keep_every_program_startable() {
+    let slug = build(&Buildpack::assemble(), &repo_dir().join("example"), &[]);
+    let urls = vec!["redis://h"; 2900].join(",");
+    let ran = dyno_run(
+        &Runtime::host(),
+        slug.path(),
+        &[("REDIS_URL", &urls)],
+        "php -r 'echo ini_get(\"session.save_handler\");'",
+    );
+    assert_eq!(ran.code, Some(0), "{}", ran.all());
+    assert_eq!(ran.stdout, "files");
+    insta::assert_snapshot!(ran.stderr);
+}
+
+/// A `PHP_INI_SCAN_DIR` that is not UTF-8 is left exactly as it was (it was once replaced,
+/// which on CNB drops heroku/php's conf.d and with it ext-redis): file sessions, one line.
+#[test]
+fn scan_dir_that_is_not_utf8_is_left_alone() {
+    let slug = build(&Buildpack::assemble(), &repo_dir().join("example"), &[]);
+    let scan_dir = OsStr::from_bytes(b":/tmp/not-\xffutf8");
+    let ran: Ran = dyno_command_os(
+        &Runtime::host(),
+        slug.path(),
+        &[
+            ("REDIS_URL", OsStr::new("redis://127.0.0.1:1")),
+            ("PHP_INI_SCAN_DIR", scan_dir),
+        ],
+        "printf '%s' \"$PHP_INI_SCAN_DIR\" > scan_dir; php -r 'echo ini_get(\"session.save_handler\");'",
+    )
+    .output()
+    .unwrap()
+    .into();
+    assert_eq!(ran.stdout, "files", "{}", ran.all());
+    assert_eq!(
+        fs::read(slug.path().join("scan_dir")).unwrap(),
+        scan_dir.as_bytes()
+    );
+    insta::assert_snapshot!(ran.stderr);
+}

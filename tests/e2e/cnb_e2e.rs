@@ -402,7 +402,18 @@ fn exec_d_sets_what_classic_boot_exports() {
         ("PHP_REDIS_SESSIONS_PREFIX", "app:"),
     ];
     let launch = built.launch(&env);
-    let helper = built.buildpack.dir.path().join("lib/php-redis-sessions");
+    // The classic boot helper, laid out as in a slug: its session ini beside its bin/.
+    let slug_root = tempfile::tempdir().unwrap();
+    let helper = slug_root.path().join("bin/php-redis-sessions");
+    std::fs::create_dir_all(helper.parent().unwrap()).unwrap();
+    copy_file(
+        &built.buildpack.dir.path().join("lib/php-redis-sessions"),
+        &helper,
+    );
+    copy_dir(
+        &built.layer().join("conf.d"),
+        &slug_root.path().join("conf.d"),
+    );
     let mut command = Command::new("bash");
     command
         .arg("-c")

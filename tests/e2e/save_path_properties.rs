@@ -120,10 +120,10 @@ proptest! {
     #[test]
     fn credentials_survive_the_round_trip((user, password, database) in credentials()) {
         let config = session_config::derive(&url(&user, &password, database), &Settings::default()).unwrap();
-        let decoded = phpredis_decode(&config.save_path);
+        let decoded = phpredis_decode(config.save_path.expose());
         prop_assert_eq!(decoded.auth, expected_auth(&user, &password));
         prop_assert_eq!(decoded.database, expected_database(database));
-        prop_assert!(config.save_path.starts_with("tls://redis.example.com:6380?"));
+        prop_assert!(config.save_path.expose().starts_with("tls://redis.example.com:6380?"));
     }
 
     #[test]
@@ -136,7 +136,7 @@ proptest! {
         if let Ok(config) = session_config::derive(&text, &Settings::default()) {
             // Whatever it accepted, phpredis reads as one server per URL.
             let servers = session_config::parse_servers(&text).unwrap();
-            let entries: Vec<&str> = config.save_path.split(',').collect();
+            let entries: Vec<&str> = config.save_path.expose().split(',').collect();
             prop_assert_eq!(entries.len(), servers.len());
             for entry in entries {
                 phpredis_decode(entry);
@@ -150,7 +150,7 @@ proptest! {
         if let Some(scan) = &scan {
             vars.push(("PHP_INI_SCAN_DIR", scan.as_str()));
         }
-        let plan = session_config::plan(&Vars::new(vars), "/app/.php-redis-sessions/conf.d");
+        let plan = session_config::plan(&Vars::new(vars), Some("/app/.php-redis-sessions/conf.d"));
         // Either sessions go to Redis (all variables set) or nothing is set at all.
         prop_assert!(plan.vars.is_empty() || plan.vars.len() == 7);
     }
@@ -204,6 +204,8 @@ fn real_php_reads_back_the_credentials() {
             session_config::derive(&url(u, p, *d), &Settings::default())
                 .unwrap()
                 .save_path
+                .expose()
+                .clone()
         })
         .collect();
     let input = tempfile::NamedTempFile::new().unwrap();
