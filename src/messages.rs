@@ -229,6 +229,11 @@ pub(crate) fn url_error(error: &UrlError) -> String {
         UrlError::NoHost => "it has no host".into(),
         UrlError::BadHost => "its host has characters that no host name has".into(),
         UrlError::BadDatabase => "its path is not a database number such as /0".into(),
+        UrlError::StrayDelimiter => {
+            "it has a # or, after its host, an @; a raw #, ? or / in the password \
+            ends the host early: percent-encode them in the password (# as %23, ? as %3F, / as %2F)"
+                .into()
+        }
         UrlError::BadEscape => {
             "its user or password has a % that is not followed by two hex digits; write % as %25"
                 .into()
@@ -389,6 +394,7 @@ mod tests {
             UrlError::BadHost,
             UrlError::BadDatabase,
             UrlError::BadEscape,
+            UrlError::StrayDelimiter,
         ] {
             notices.push(Notice::FileSessions(Fallback::UrlUnusable {
                 url_var: url_var(),

@@ -40,6 +40,9 @@ pub enum UrlError {
     BadEscape,
     /// A `weight` in the URL's query that is not a whole number from 1 to 1000.
     BadWeight,
+    /// A `#`, or an `@` after the host: a raw `#`, `?` or `/` in the password ends the
+    /// host early, and what looks like a host and port is then part of the password.
+    StrayDelimiter,
     /// One of several URLs is unusable: which one (from 1) of how many, and why.
     InList {
         position: usize,
@@ -124,6 +127,11 @@ pub(crate) fn parse_server(url: &str) -> Result<Server, UrlError> {
         "rediss" => true,
         other => return Err(UrlError::UnknownScheme(other.to_string())),
     };
+    // A Redis URL has no fragment, and nothing after its host holds an `@`.
+    let after_host = [parsed.path(), parsed.query().unwrap_or("")];
+    if parsed.fragment().is_some() || after_host.iter().any(|part| part.contains('@')) {
+        return Err(UrlError::StrayDelimiter);
+    }
     let host = php_host(&parsed)?;
     let port = parsed.port().unwrap_or(DEFAULT_PORT);
     let database = database(parsed.path())?;
@@ -259,6 +267,20 @@ mod tests {
             ("redis://:%zz@host", UrlError::BadEscape),
             ("redis://:abc%@host", UrlError::BadEscape),
             ("redis://us%4@host", UrlError::BadEscape),
+            (
+                "redis://h:22857#pwRest@127.0.0.1:6379",
+                UrlError::StrayDelimiter,
+            ),
+            (
+                "redis://h:22857?pwRest@127.0.0.1:6379",
+                UrlError::StrayDelimiter,
+            ),
+            (
+                "redis://h:22857/pwRest@127.0.0.1:6379",
+                UrlError::StrayDelimiter,
+            ),
+            ("redis://:pw@host:1/2#", UrlError::StrayDelimiter),
+            ("redis://:pw@host:1/2#x", UrlError::StrayDelimiter),
         ];
         for (url, expected) in cases {
             assert_eq!(parse(url).as_ref().err(), Some(expected), "{url}");

@@ -394,6 +394,19 @@ fn malformed_urls() -> Vec<(&'static str, Vec<u8>)> {
             format!("redis://:{pw}@ho\u{7}\u{1b}st:1"),
         ),
         ("unicode host", format!("redis://:{pw}@hôst.example:1")),
+        (
+            "raw # in the password",
+            format!("redis://h:22857#{pw}Rest@127.0.0.1:6379"),
+        ),
+        (
+            "raw ? in the password",
+            format!("redis://h:22857?{pw}Rest@127.0.0.1:6379"),
+        ),
+        (
+            "raw / in the password",
+            format!("redis://h:22857/{pw}Rest@127.0.0.1:6379"),
+        ),
+        ("a fragment", format!("redis://:{pw}@host:1/2#x")),
     ];
     cases.push(("not UTF-8", String::new()));
     cases

@@ -104,6 +104,19 @@ fn doctor_without_url(rt: &Runtime) {
     }
 }
 
+/// A raw `#` in the password once made the part before it the host and port, which the
+/// doctor then showed (`Server h:22857`): the start of the password.
+#[test]
+fn doctor_never_shows_a_password_cut_by_a_raw_delimiter() {
+    let (_bp, slug) = setup();
+    for delimiter in ['#', '?', '/'] {
+        let url = format!("redis://h:22857{delimiter}{SECRET_MARKER}Rest@127.0.0.1:6379");
+        let ran = doctor(&Runtime::host(), &slug, &[("REDIS_URL", &url)], None);
+        assert_failed(&ran, "no usable Redis URL", &[]);
+        assert!(!ran.all().contains("22857"), "{}", ran.all());
+    }
+}
+
 fn doctor_connection_refused(rt: &Runtime) {
     let (_bp, slug) = setup();
     let port = free_port();
