@@ -21,7 +21,7 @@ echo "==> benchmarks/: cargo fmt --check and clippy (linted here, run only by sc
 cargo fmt --check --manifest-path benchmarks/Cargo.toml
 cargo clippy --quiet --all-targets --manifest-path benchmarks/Cargo.toml --target-dir target/bench -- -D warnings
 echo "==> shellcheck"
-shellcheck -x bin/detect bin/compile bin/release bin/build lib/find-helper.sh files/profile.sh scripts/*.sh .ci/run
+shellcheck -x bin/detect bin/compile bin/release bin/build lib/find-helper.sh files/profile.sh files/exec-d.sh scripts/*.sh .ci/run
 # The pack + Docker test cannot run here: lint and type-check it so that it does not rot.
 echo "==> pack-tests (lint only: pack and Docker are not available)"
 cargo fmt --manifest-path pack-tests/Cargo.toml --check

@@ -25,9 +25,11 @@ pub(crate) const PROFILE_SCRIPT_PATH: &str = ".profile.d/200-php-redis-sessions.
 
 /// CNB: the one layer this buildpack writes, `<layers>/sessions/`.
 pub(crate) const LAYER_NAME: &str = "sessions";
-/// CNB: the helper is the layer's exec.d program, which the launcher runs before every
-/// process; the session ini is in the layer's `conf.d/`, found from the helper's location.
-pub(crate) const CNB_HELPER_DIR: &str = "exec.d";
+/// CNB: the helper is in the layer's `bin/` (the launcher puts it on PATH, for the doctor)
+/// and the layer's exec.d program is a small script that runs it and never fails the
+/// launch, even if the helper cannot start.
+pub(crate) const CNB_HELPER_DIR: &str = "bin";
+pub(crate) const EXEC_D_SCRIPT: &str = include_str!("../files/exec-d.sh");
 
 /// Installs the classic slug's files under `build_dir`: the helper and the session ini in
 /// `.php-redis-sessions/`, and the `.profile.d` script.
@@ -38,9 +40,9 @@ pub(crate) fn install_classic(build_dir: &Path) -> io::Result<()> {
 
 /// Writes `<layers>/sessions/` afresh (a launch layer from an earlier build is never
 /// restored, but a rerun in the same build must not keep stale files) and its metadata:
-/// `exec.d/php-redis-sessions`, `conf.d/php-redis-sessions.ini`, and
-/// `bin/php-redis-sessions`, a link to the exec.d program that the launcher's PATH (which
-/// takes every launch layer's `bin/`) makes the doctor command. Nothing in it depends on
+/// `bin/php-redis-sessions` (the helper; the launcher's PATH, which takes every launch
+/// layer's `bin/`, makes it the doctor command), `exec.d/php-redis-sessions` (the script
+/// that runs it at launch) and `conf.d/php-redis-sessions.ini`. Nothing in it depends on
 /// the app, the environment or the build.
 pub(crate) fn install_cnb_layer(layers_dir: &Path) -> io::Result<()> {
     let layer = layers_dir.join(LAYER_NAME);
@@ -49,11 +51,10 @@ pub(crate) fn install_cnb_layer(layers_dir: &Path) -> io::Result<()> {
         _ => {}
     }
     install_helper_tree(&layer, CNB_HELPER_DIR)?;
-    let bin = layer.join("bin");
-    fs::create_dir_all(&bin)?;
-    std::os::unix::fs::symlink(
-        Path::new("..").join(CNB_HELPER_DIR).join(HELPER_NAME),
-        bin.join(HELPER_NAME),
+    write_file(
+        &layer.join("exec.d").join(HELPER_NAME),
+        EXEC_D_SCRIPT,
+        0o755,
     )?;
     let metadata = cnb_spec::layer_toml(LayerTypes {
         launch: true,
@@ -69,7 +70,7 @@ pub(crate) fn install_cnb_layer(layers_dir: &Path) -> io::Result<()> {
 
 /// Writes the helper (a copy of the running executable) into `root/helper_dir/` and the
 /// session ini into `root/conf.d/`. The ini directory is found at boot next to the
-/// helper's own directory, so both classic (`bin/`) and CNB (`exec.d/`) use this.
+/// helper's own directory (`bin/` in both the classic slug and the CNB layer).
 fn install_helper_tree(root: &Path, helper_dir: &str) -> io::Result<()> {
     let helper = std::env::current_exe()?;
     let target = root.join(helper_dir).join(HELPER_NAME);
@@ -126,13 +127,6 @@ pub(crate) fn own_ini_dir() -> Option<String> {
     dir.into_os_string().into_string().ok()
 }
 
-/// True when `exe` sits in an `exec.d` directory, as the CNB layer's helper does.
-pub(crate) fn is_in_exec_d(exe: &Path) -> bool {
-    exe.parent()
-        .and_then(Path::file_name)
-        .is_some_and(|dir| dir == CNB_HELPER_DIR)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -144,21 +138,9 @@ mod tests {
             Some("/app/.php-redis-sessions/conf.d".into())
         );
         assert_eq!(
-            ini_dir_for_helper(Path::new("/layers/x/sessions/exec.d/php-redis-sessions")),
+            ini_dir_for_helper(Path::new("/layers/x/sessions/bin/php-redis-sessions")),
             Some("/layers/x/sessions/conf.d".into())
         );
-    }
-
-    #[test]
-    fn knows_when_it_is_in_exec_d() {
-        assert!(is_in_exec_d(Path::new(
-            "/layers/x_y/sessions/exec.d/php-redis-sessions"
-        )));
-        assert!(!is_in_exec_d(Path::new(
-            "/app/.php-redis-sessions/bin/php-redis-sessions"
-        )));
-        assert!(!is_in_exec_d(Path::new("/exec.d")));
-        assert!(!is_in_exec_d(Path::new("php-redis-sessions")));
     }
 
     #[test]

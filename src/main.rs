@@ -16,8 +16,6 @@ fn main() -> ExitCode {
     let code = match args.as_slice() {
         ["boot", "--shell"] => guarded(profile_d::run),
         ["doctor"] => doctor::run(),
-        // The CNB launcher runs the layer's exec.d program without arguments.
-        [] if exec_d::invoked_as_exec_d() => guarded(exec_d::run),
         ["exec-d"] => guarded(exec_d::run),
         ["cnb-detect"] => cnb::detect(&ProcessEnv),
         ["cnb-build"] => with_log(|out| cnb::build(&ProcessEnv, out), platform::Platform::Cnb),

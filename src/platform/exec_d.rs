@@ -1,7 +1,8 @@
-//! The CNB launch edge: the layer's `exec.d/php-redis-sessions`, which the launcher runs
-//! before every process with the launch environment (already holding heroku/php's
-//! `PHP_INI_SCAN_DIR`). It plans the boot exactly as the classic `.profile.d` hook does and
-//! hands the variables to the launcher as TOML on file descriptor 3.
+//! The CNB launch edge: `php-redis-sessions exec-d`, which the layer's exec.d script
+//! (`files/exec-d.sh`) runs before every process with the launch environment (already
+//! holding heroku/php's `PHP_INI_SCAN_DIR`). It plans the boot exactly as the classic
+//! `.profile.d` hook does and hands the variables to the launcher as TOML on file
+//! descriptor 3.
 //!
 //! It never fails the launch: whatever happens, it exits 0; the worst outcome is PHP's
 //! default file sessions and a line on stderr (the app's log). The variables (which hold
@@ -9,24 +10,9 @@
 
 use super::{own_boot_plan, print_notices};
 use crate::cnb_spec::{self, ExecDError};
-use crate::layout;
 use crate::messages;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
-use std::path::Path;
-
-/// True when this executable sits in an `exec.d` directory: how the helper, which the
-/// launcher runs without arguments, knows it is the exec.d program.
-/// Also by the path it was started with (argv[0], a full path from the launcher), in case
-/// `/proc/self/exe` cannot be read: a no-argument run must never end in a usage error,
-/// which would abort the launch.
-#[must_use]
-pub fn invoked_as_exec_d() -> bool {
-    std::env::current_exe().is_ok_and(|exe| layout::is_in_exec_d(&exe))
-        || std::env::args_os()
-            .next()
-            .is_some_and(|arg0| layout::is_in_exec_d(Path::new(&arg0)))
-}
 
 /// The exec.d program; always succeeds.
 pub fn run() {

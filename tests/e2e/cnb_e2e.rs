@@ -388,6 +388,62 @@ fn exec_d_with_a_broken_fd3_does_not_fail() {
     );
 }
 
+/// `php-redis-sessions` typed with no arguments (the layer's `bin/` is on the launch PATH)
+/// prints the usage, even with fd 3 open: it once resolved into the exec.d program and
+/// wrote the save path, password included, to fd 3.
+#[test]
+fn the_helper_without_arguments_is_the_usage() {
+    let built = cnb_build(&example_app(), false, &[]);
+    let password = format!("{SECRET_MARKER}noargs");
+    let url = format!("redis://:{password}@127.0.0.1:6379");
+    let launch = built.launch(&[("REDIS_URL", &url)]);
+    let run = run_exec_d(
+        &built.layer().join("bin/php-redis-sessions"),
+        &launch.env,
+        &built.lifecycle.app(),
+    );
+    assert_eq!(run.code, Some(2), "{}", run.stderr);
+    assert_eq!(run.fd3, "");
+    assert!(
+        run.stderr.starts_with("usage: php-redis-sessions"),
+        "{}",
+        run.stderr
+    );
+    assert_no_secret("the helper's output", &run.stderr, &[&password]);
+}
+
+/// A helper that cannot start in the run image (here its program loader is missing, as
+/// for a dynamically linked build from another system: exit 127) never aborts a launch:
+/// the exec.d script says so and PHP keeps file sessions.
+#[test]
+fn a_helper_that_cannot_start_never_aborts_the_launch() {
+    let built = cnb_build(&example_app(), false, &[]);
+    let helper = built.layer().join("bin/php-redis-sessions");
+    let mut bytes = std::fs::read(&helper).unwrap();
+    let loader = b"/lib64/ld-linux-x86-64.so.2";
+    let at = bytes
+        .windows(loader.len())
+        .position(|window| window == loader)
+        .expect("the test helper is dynamically linked");
+    bytes[at + loader.len() - 1] = b'X';
+    let patched = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(patched.path(), &bytes).unwrap();
+    copy_file(patched.path(), &helper);
+    let redis = Redis::start();
+    let url = format!("redis://127.0.0.1:{}", redis.port);
+    let launch = built.launch(&[("REDIS_URL", &url)]);
+    assert!(!launch.env.contains_key("PHP_REDIS_SESSIONS_INI_SAVE_PATH"));
+    let stderr = launch.exec_d_output();
+    let ours: Vec<&str> = stderr
+        .lines()
+        .filter(|line| line.starts_with("php-redis-sessions:"))
+        .collect();
+    insta::assert_snapshot!(ours.join("\n"));
+    let (report, _) = launch_session(&launch, "nohelper");
+    assert_eq!(report["save_handler"], "files");
+    assert!(redis.keys(0).is_empty());
+}
+
 /// exec.d sets exactly what the classic `.profile.d` hook exports for the same
 /// environment, but for where the ini directory is.
 #[test]
@@ -513,7 +569,7 @@ fn build_log_and_layer() {
         std::fs::read_to_string(repo_dir().join("files/php-redis-sessions.ini")).unwrap()
     );
     assert_eq!(
-        std::fs::read(built.layer().join("exec.d/php-redis-sessions")).unwrap(),
+        std::fs::read(built.layer().join("bin/php-redis-sessions")).unwrap(),
         std::fs::read(built.buildpack.dir.path().join("lib/php-redis-sessions")).unwrap()
     );
     // The app is left as it was, and nothing in the layer names where the build ran.

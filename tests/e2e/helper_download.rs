@@ -259,7 +259,7 @@ fn cnb_build_downloads_with_the_platform_env() {
     let id = crate::lifecycle::buildpack_id(clone.path());
     let exec_d = lifecycle
         .buildpack_layers(&id)
-        .join("sessions/exec.d/php-redis-sessions");
+        .join("sessions/bin/php-redis-sessions");
     assert_eq!(std::fs::read(exec_d).unwrap(), helper);
 }
 
