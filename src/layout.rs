@@ -94,7 +94,7 @@ fn write_atomically(
     fill: impl FnOnce(&mut fs::File) -> io::Result<()>,
 ) -> io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    fs::create_dir_all(dir)?;
+    create_dirs(dir)?;
     let mut temp = tempfile::Builder::new()
         .prefix(".php-redis-sessions.")
         .tempfile_in(dir)?;
@@ -103,6 +103,22 @@ fn write_atomically(
         .set_permissions(fs::Permissions::from_mode(mode))?;
     temp.persist(path).map_err(|error| error.error)?;
     Ok(())
+}
+
+/// Creates `dir` and its missing parents, each with mode 755 whatever the umask; leaves
+/// the ones that exist as they are.
+fn create_dirs(dir: &Path) -> io::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    if let Some(parent) = dir.parent() {
+        create_dirs(parent)?;
+    }
+    match fs::create_dir(dir) {
+        Err(error) if error.kind() == io::ErrorKind::AlreadyExists => Ok(()),
+        Err(error) => Err(error),
+        Ok(()) => fs::set_permissions(dir, fs::Permissions::from_mode(0o755)),
+    }
 }
 
 /// Where boot finds the session ini: `conf.d` beside the directory holding the helper.
@@ -148,9 +164,8 @@ mod tests {
         for name in crate::boot::INI_VARS {
             assert!(SESSION_INI.contains(&format!("\"${{{name}}}\"")), "{name}");
         }
-        assert!(
-            PROFILE_SCRIPT.contains("${HOME:-/app}/.php-redis-sessions/bin/php-redis-sessions")
-        );
+        assert!(PROFILE_SCRIPT.contains("/.php-redis-sessions/bin"));
+        assert!(PROFILE_SCRIPT.contains("/php-redis-sessions\" boot --shell"));
     }
 
     #[test]

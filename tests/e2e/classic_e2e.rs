@@ -492,17 +492,48 @@ fn boot_writes_no_file(rt: &Runtime) {
 /// plain readable files; nothing is world-writable.
 #[test]
 fn written_files_have_sensible_modes() {
+    for umask in ["022", "000", "077"] {
+        written_files_have_sensible_modes_under(umask);
+    }
+}
+
+/// The modes of what compile writes do not follow the build's umask (directories once
+/// came out 777 under `umask 000`).
+fn written_files_have_sensible_modes_under(umask: &str) {
     let buildpack = Buildpack::assemble();
     let build_dir = tempfile::tempdir().unwrap();
     copy_dir(&example_app(), build_dir.path());
     let (cache, env) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let ran = run(
-        &buildpack.bin("compile"),
-        &[build_dir.path(), cache.path(), env.path()],
-        build_dir.path(),
-        &[],
+    let compile = format!(
+        "umask {umask}; exec {} \"$@\"",
+        buildpack.bin("compile").display()
     );
-    assert_eq!(ran.code, Some(0));
+    let mut command = std::process::Command::new("sh");
+    command
+        .args(["-c", &compile, "sh"])
+        .args([build_dir.path(), cache.path(), env.path()])
+        .current_dir(build_dir.path())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap());
+    let ran: Ran = command.output().unwrap().into();
+    assert_eq!(ran.code, Some(0), "{}", ran.all());
+    let listing: Vec<String> = mode_listing(build_dir.path())
+        .into_iter()
+        .filter(|line| line.contains("php-redis-sessions") || line.ends_with(" .profile.d"))
+        .collect();
+    assert_eq!(
+        listing,
+        [
+            "755 .php-redis-sessions",
+            "755 .php-redis-sessions/bin",
+            "755 .php-redis-sessions/bin/php-redis-sessions",
+            "755 .php-redis-sessions/conf.d",
+            "644 .php-redis-sessions/conf.d/php-redis-sessions.ini",
+            "755 .profile.d",
+            "644 .profile.d/200-php-redis-sessions.sh",
+        ],
+        "umask {umask}"
+    );
     let mode = |rel: &str| {
         std::os::unix::fs::PermissionsExt::mode(
             &std::fs::metadata(build_dir.path().join(rel))
@@ -615,4 +646,133 @@ fn tracing_strict_shell_shows_no_secret(rt: &Runtime) {
         !out.stderr.contains(SECRET_MARKER) && !out.stderr.contains("auth="),
         "the trace shows a secret"
     );
+}
+
+/// Runs `script` in bash with the app's `.profile.d` script sourced by its full path (as
+/// Heroku does), `before` it; `env` is the whole environment.
+fn sourced(rt: &Runtime, slug: &Path, env: &[(&str, &str)], before: &str, after: &str) -> Ran {
+    let profile = slug.join(".profile.d/200-php-redis-sessions.sh");
+    let script = format!("{before}\n. {}\n{after}", profile.display());
+    let env: Vec<(&str, &std::ffi::OsStr)> = env
+        .iter()
+        .map(|(name, value)| (*name, std::ffi::OsStr::new(*value)))
+        .collect();
+    let php_dir = repo_dir().join("tests/php");
+    rt.command(
+        "/bin/bash",
+        &[std::ffi::OsStr::new("-c"), std::ffi::OsStr::new(&script)],
+        &env,
+        &[slug, &php_dir],
+        slug,
+    )
+    .output()
+    .unwrap()
+    .into()
+}
+
+/// A strict shell (`set -eu`) with `PATH` unset survives the boot (it once exited on the
+/// unset variable), gets Redis sessions, and is left without a `PATH`.
+#[test]
+fn strict_shell_without_path_boots() {
+    let redis = Redis::start();
+    let slug = build(&Buildpack::assemble(), &example_app(), &[]);
+    let url = format!("redis://127.0.0.1:{}", redis.port);
+    let php = which_php();
+    let session = repo_dir().join("tests/php/session.php");
+    let ran = sourced(
+        &Runtime::host(),
+        slug.path(),
+        &[("REDIS_URL", &url), ("SESSION_ID", "nopath")],
+        "set -eu\nunset PATH",
+        &format!(
+            "echo \"PATH is ${{PATH-unset}}\" >&2\n{php} {}",
+            session.display()
+        ),
+    );
+    assert_eq!(ran.code, Some(0), "{}", ran.all());
+    assert!(ran.stderr.contains("PATH is unset"), "{}", ran.stderr);
+    let report = SessionReport::parse(&ran.stdout).unwrap();
+    assert_eq!(report.save_handler, "redis");
+    assert!(redis.get(0, "PHPREDIS_SESSION:nopath").is_some());
+}
+
+/// An empty `PATH` gains the helper's directory alone: appending to it once made
+/// `:DIR`, whose empty element is the current directory.
+#[test]
+fn empty_path_gains_no_current_directory() {
+    let slug = build(&Buildpack::assemble(), &example_app(), &[]);
+    let ran = sourced(
+        &Runtime::host(),
+        slug.path(),
+        &[("PATH", "")],
+        "",
+        "printf '%s' \"$PATH\"",
+    );
+    assert_eq!(ran.code, Some(0), "{}", ran.all());
+    assert_eq!(
+        ran.stdout,
+        slug.path()
+            .join(".php-redis-sessions/bin")
+            .display()
+            .to_string()
+    );
+}
+
+/// The slug is found from the script's own path, not from `HOME` (when `HOME` was not the
+/// app's root, boot did nothing and said nothing).
+#[test]
+fn home_elsewhere_still_boots() {
+    let redis = Redis::start();
+    let slug = build(&Buildpack::assemble(), &example_app(), &[]);
+    let url = format!("redis://127.0.0.1:{}", redis.port);
+    let home = tempfile::tempdir().unwrap();
+    let ran = sourced(
+        &Runtime::host(),
+        slug.path(),
+        &[
+            ("PATH", &std::env::var("PATH").unwrap()),
+            ("HOME", home.path().to_str().unwrap()),
+            ("REDIS_URL", &url),
+            ("SESSION_ID", "elsewhere"),
+        ],
+        "",
+        &format!("php {}", repo_dir().join("tests/php/session.php").display()),
+    );
+    let report = SessionReport::parse(&ran.stdout).unwrap_or_else(|| panic!("{}", ran.all()));
+    assert_eq!(report.save_handler, "redis", "{}", ran.all());
+    assert!(redis.get(0, "PHPREDIS_SESSION:elsewhere").is_some());
+}
+
+/// A slug whose helper went missing says so at every boot, and the dyno boots.
+#[test]
+fn missing_helper_says_so() {
+    let slug = build(&Buildpack::assemble(), &example_app(), &[]);
+    std::fs::remove_file(
+        slug.path()
+            .join(".php-redis-sessions/bin/php-redis-sessions"),
+    )
+    .unwrap();
+    let ran = sourced(
+        &Runtime::host(),
+        slug.path(),
+        &[
+            ("PATH", &std::env::var("PATH").unwrap()),
+            ("REDIS_URL", "redis://h"),
+        ],
+        "set -eu",
+        "echo booted",
+    );
+    assert_eq!((ran.code, ran.stdout.as_str()), (Some(0), "booted\n"));
+    insta::assert_snapshot!(
+        ran.stderr
+            .replace(&slug.path().display().to_string(), "<slug>")
+    );
+}
+
+fn which_php() -> String {
+    let out = std::process::Command::new("sh")
+        .args(["-c", "command -v php"])
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
