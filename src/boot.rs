@@ -17,10 +17,12 @@ pub(crate) const LOCKING_VAR: &str = "PHP_REDIS_SESSIONS_INI_LOCKING_ENABLED";
 pub(crate) const LOCK_EXPIRE_VAR: &str = "PHP_REDIS_SESSIONS_INI_LOCK_EXPIRE";
 pub(crate) const LOCK_WAIT_TIME_VAR: &str = "PHP_REDIS_SESSIONS_INI_LOCK_WAIT_TIME";
 pub(crate) const LOCK_RETRIES_VAR: &str = "PHP_REDIS_SESSIONS_INI_LOCK_RETRIES";
+pub(crate) const STRICT_MODE_VAR: &str = "PHP_REDIS_SESSIONS_INI_USE_STRICT_MODE";
 /// Every variable the session ini reads.
 #[cfg(test)]
-pub(crate) const INI_VARS: [&str; 6] = [
+pub(crate) const INI_VARS: [&str; 7] = [
     SAVE_HANDLER_VAR,
+    STRICT_MODE_VAR,
     SAVE_PATH_VAR,
     LOCKING_VAR,
     LOCK_EXPIRE_VAR,
@@ -132,12 +134,20 @@ pub(crate) enum Outcome {
     },
 }
 
-/// Decides the boot for the environment `env`, with the session ini in `ini_dir` (`None`
-/// when the helper cannot tell where it is).
-pub(crate) fn decide(env: &impl Env, ini_dir: Option<&str>) -> Decision {
+/// What the build left beside the helper, as boot found it.
+#[derive(Debug, Clone, Default)]
+pub struct Installed {
+    /// The session ini's directory; `None` when the helper cannot tell where it is.
+    pub ini_dir: Option<String>,
+    /// This app's namespace for session keys, made by its first build.
+    pub namespace: Option<String>,
+}
+
+/// Decides the boot for the environment `env` and what the build `installed`.
+pub(crate) fn decide(env: &impl Env, installed: &Installed) -> Decision {
     let (settings, invalid) = settings::read(|name| env.value(name).text());
     let mut notices: Vec<Notice> = invalid.into_iter().map(Notice::InvalidSetting).collect();
-    let outcome = match redis_outcome(env, ini_dir, &settings, &mut notices) {
+    let outcome = match redis_outcome(env, installed, &settings, &mut notices) {
         Ok(outcome) => outcome,
         Err(why) => {
             notices.push(Notice::FileSessions(why));
@@ -152,8 +162,8 @@ pub(crate) fn decide(env: &impl Env, ini_dir: Option<&str>) -> Decision {
 }
 
 /// Decides the boot and keeps what the edges need: the variables and the notices.
-pub fn plan(env: &impl Env, ini_dir: Option<&str>) -> BootPlan {
-    let decision = decide(env, ini_dir);
+pub fn plan(env: &impl Env, installed: &Installed) -> BootPlan {
+    let decision = decide(env, installed);
     BootPlan {
         vars: match decision.outcome {
             Outcome::FileSessions => vec![],
@@ -165,7 +175,7 @@ pub fn plan(env: &impl Env, ini_dir: Option<&str>) -> BootPlan {
 
 fn redis_outcome(
     env: &impl Env,
-    ini_dir: Option<&str>,
+    installed: &Installed,
     settings: &Settings,
     notices: &mut Vec<Notice>,
 ) -> Result<Outcome, Fallback> {
@@ -179,7 +189,10 @@ fn redis_outcome(
         EnvValue::NotUnicode => return Err(Fallback::UrlNotUnicode { url_var }),
     };
     let (config, servers) = redis_url::parse_servers(&url)
-        .and_then(|servers| Ok((save_path::derive_for(&servers, settings)?, servers)))
+        .and_then(|servers| {
+            let config = save_path::derive_for(&servers, settings, installed.namespace.as_deref())?;
+            Ok((config, servers))
+        })
         .map_err(|error| Fallback::UrlUnusable {
             url_var: url_var.clone(),
             error,
@@ -188,7 +201,10 @@ fn redis_outcome(
         EnvValue::NotUnicode => return Err(Fallback::ScanDirNotUnicode),
         value => value.text(),
     };
-    let ini_dir = ini_dir.ok_or(Fallback::IniDirUnknown)?;
+    let ini_dir = installed
+        .ini_dir
+        .as_deref()
+        .ok_or(Fallback::IniDirUnknown)?;
     let vars = session_vars(&config, scan_dir.as_deref(), ini_dir);
     if let Some(bytes) = vars
         .iter()
@@ -299,6 +315,7 @@ fn is_heroku_redis_color(name: &str) -> bool {
 fn session_vars(config: &SessionConfig, scan_dir: Option<&str>, ini_dir: &str) -> Vec<Var> {
     [
         (SAVE_HANDLER_VAR, config.save_handler.to_string()),
+        (STRICT_MODE_VAR, u8::from(config.strict_mode).to_string()),
         (SAVE_PATH_VAR, config.save_path.expose().clone()),
         (LOCKING_VAR, u8::from(config.locking).to_string()),
         (LOCK_EXPIRE_VAR, config.lock_expire.to_string()),
@@ -332,8 +349,15 @@ mod tests {
     const INI_DIR: &str = "/app/.php-redis-sessions/conf.d";
     const SCAN_DIR_VAR: &str = PHP_INI_SCAN_DIR;
 
+    fn installed() -> Installed {
+        Installed {
+            ini_dir: Some(INI_DIR.into()),
+            namespace: None,
+        }
+    }
+
     fn plan_for(pairs: &[(&str, &str)]) -> BootPlan {
-        plan(&Vars::new(pairs.iter().copied()), Some(INI_DIR))
+        plan(&Vars::new(pairs.iter().copied()), &installed())
     }
 
     fn var<'a>(plan: &'a BootPlan, name: &str) -> Option<&'a str> {
@@ -352,6 +376,7 @@ mod tests {
             names,
             [
                 SAVE_HANDLER_VAR,
+                STRICT_MODE_VAR,
                 SAVE_PATH_VAR,
                 LOCKING_VAR,
                 LOCK_EXPIRE_VAR,
@@ -437,7 +462,7 @@ mod tests {
                 vec!["REDIS_URL".into()]
             }
         }
-        let plan = plan(&NotText, Some(INI_DIR));
+        let plan = plan(&NotText, &installed());
         assert!(plan.vars.is_empty());
         assert_eq!(
             plan.notices,
@@ -606,7 +631,10 @@ mod tests {
 
     #[test]
     fn unknown_ini_dir_exports_nothing() {
-        let plan = plan(&Vars::new([("REDIS_URL", "redis://h")]), None);
+        let plan = plan(
+            &Vars::new([("REDIS_URL", "redis://h")]),
+            &Installed::default(),
+        );
         assert!(plan.vars.is_empty());
         assert_eq!(
             plan.notices,
@@ -629,7 +657,7 @@ mod tests {
                 vec!["REDIS_URL".into(), "PHP_INI_SCAN_DIR".into()]
             }
         }
-        let plan = plan(&Env2, Some(INI_DIR));
+        let plan = plan(&Env2, &installed());
         assert!(plan.vars.is_empty());
         assert_eq!(
             plan.notices,
@@ -657,7 +685,7 @@ mod tests {
         // A few hundred servers are fine.
         let urls: Vec<String> = (0..200).map(|i| format!("redis://h{i}:1")).collect();
         let plan = plan_for(&[("REDIS_URL", &urls.join(","))]);
-        assert_eq!(plan.vars.len(), 7);
+        assert_eq!(plan.vars.len(), 8);
         for (name, value) in &plan.vars {
             assert!(name.len() + 1 + value.expose().len() <= MAX_EXPORT);
         }
@@ -666,8 +694,8 @@ mod tests {
     #[test]
     fn debug_output_never_shows_the_password() {
         let env = Vars::new([("REDIS_URL", "rediss://app:Sekr1tPW@h:1/2")]);
-        let decision = decide(&env, Some(INI_DIR));
-        let plan = plan(&env, Some(INI_DIR));
+        let decision = decide(&env, &installed());
+        let plan = plan(&env, &installed());
         assert!(!plan.vars.is_empty());
         for shown in [
             format!("{decision:?}"),

@@ -1,5 +1,6 @@
 //! The one build, for both platforms: check that the app requires ext-redis, ask the PHP
-//! buildpack's PHP whether it loads phpredis, install the boot files. It prints nothing:
+//! buildpack's PHP whether it loads phpredis, keep the app's namespace for session keys,
+//! install the boot files. It prints nothing:
 //! each step it finishes is an [`Event`], and it stops at the first [`BuildError`]; the
 //! platform edges render both in their own log style.
 
@@ -30,6 +31,9 @@ pub(crate) struct Input<'a> {
     pub(crate) php: PhpLocation,
     /// Where the boot files go.
     pub(crate) target: PathBuf,
+    /// What the platform keeps from build to build: classic's cache directory, CNB's
+    /// layers directory (for a cache layer).
+    pub(crate) cache: PathBuf,
 }
 
 /// Where to find the PHP the PHP buildpack installed.
@@ -45,6 +49,12 @@ pub(crate) enum PhpLocation {
 pub(crate) enum Event {
     Required(Requirement),
     PhpChecked(PhpCheck),
+    /// The app's namespace for session keys: `new`, or kept from an earlier build.
+    Namespaced {
+        new: bool,
+    },
+    /// The namespace could not be kept in the cache: session keys get none.
+    NamespaceNotKept(io::Error),
     Installed,
 }
 
@@ -69,9 +79,21 @@ pub(crate) fn run(input: &Input<'_>, mut on_event: impl FnMut(Event)) -> Result<
         PhpLocation::InBuildDir(build_dir) => php_check::check_classic(build_dir),
         PhpLocation::OnPath(path) => php_check::check_on_path(path),
     }));
+    let cache = layout::namespace_cache(&input.cache, input.platform == Platform::Cnb);
+    let namespace = match layout::keep_namespace(&cache) {
+        Ok((namespace, new)) => {
+            on_event(Event::Namespaced { new });
+            Some(namespace)
+        }
+        Err(error) => {
+            on_event(Event::NamespaceNotKept(error));
+            None
+        }
+    };
+    let namespace = namespace.as_deref();
     match input.platform {
-        Platform::Classic => layout::install_classic(&input.target),
-        Platform::Cnb => layout::install_cnb_layer(&input.target),
+        Platform::Classic => layout::install_classic(&input.target, namespace),
+        Platform::Cnb => layout::install_cnb_layer(&input.target, namespace),
     }
     .map_err(BuildError::Install)?;
     on_event(Event::Installed);

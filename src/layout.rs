@@ -3,7 +3,9 @@
 //! written through a temporary file in its directory and renamed into place, so a failed
 //! step leaves nothing half-written behind, and a running helper is never overwritten.
 
+use crate::boot::Installed;
 use crate::cnb_spec::{self, LayerTypes};
+use std::fmt::Write as _;
 use std::fs;
 use std::io::{self, Write};
 use std::os::unix::fs::PermissionsExt;
@@ -23,19 +25,74 @@ pub(crate) const CLASSIC_HELPER_DIR: &str = "bin";
 pub(crate) const PROFILE_SCRIPT: &str = include_str!("../files/profile.sh");
 pub(crate) const PROFILE_SCRIPT_PATH: &str = ".profile.d/200-php-redis-sessions.sh";
 
-/// CNB: the one layer this buildpack writes, `<layers>/sessions/`.
+/// This app's namespace for session keys, beside `conf.d/` in the slug and the layer.
+pub(crate) const NAMESPACE_NAME: &str = "namespace";
+
+/// CNB: the launch layer this buildpack writes, `<layers>/sessions/`.
 pub(crate) const LAYER_NAME: &str = "sessions";
+/// CNB: the cache layer that keeps the namespace from build to build.
+pub(crate) const NAMESPACE_LAYER: &str = "namespace";
+/// Classic: where the namespace is kept in the build cache.
+pub(crate) const CLASSIC_CACHE_DIR: &str = "php-redis-sessions";
 /// CNB: the helper is in the layer's `bin/` (the launcher puts it on PATH, for the doctor)
 /// and the layer's exec.d program is a small script that runs it and never fails the
 /// launch, even if the helper cannot start.
 pub(crate) const CNB_HELPER_DIR: &str = "bin";
 pub(crate) const EXEC_D_SCRIPT: &str = include_str!("../files/exec-d.sh");
 
-/// Installs the classic slug's files under `build_dir`: the helper and the session ini in
-/// `.php-redis-sessions/`, and the `.profile.d` script.
-pub(crate) fn install_classic(build_dir: &Path) -> io::Result<()> {
-    install_helper_tree(&build_dir.join(CLASSIC_ROOT), CLASSIC_HELPER_DIR)?;
+/// Installs the classic slug's files under `build_dir`: the helper, the session ini and
+/// the namespace in `.php-redis-sessions/`, and the `.profile.d` script.
+pub(crate) fn install_classic(build_dir: &Path, namespace: Option<&str>) -> io::Result<()> {
+    let root = build_dir.join(CLASSIC_ROOT);
+    install_helper_tree(&root, CLASSIC_HELPER_DIR)?;
+    install_namespace(&root, namespace)?;
     write_file(&build_dir.join(PROFILE_SCRIPT_PATH), PROFILE_SCRIPT, 0o644)
+}
+
+/// Where the namespace is kept between builds: classic, in the build cache; CNB, in a
+/// cache layer.
+pub(crate) fn namespace_cache(platform_cache: &Path, cnb: bool) -> PathBuf {
+    let dir = if cnb {
+        NAMESPACE_LAYER
+    } else {
+        CLASSIC_CACHE_DIR
+    };
+    platform_cache.join(dir).join(NAMESPACE_NAME)
+}
+
+/// The app's namespace for session keys: the one kept in `cache_file`, else a new one
+/// (16 random hex digits) written there; `true` when it is new.
+pub(crate) fn keep_namespace(cache_file: &Path) -> io::Result<(String, bool)> {
+    if let Some(kept) = fs::read_to_string(cache_file)
+        .ok()
+        .map(|text| text.trim().to_string())
+        .filter(|text| is_namespace(text))
+    {
+        return Ok((kept, false));
+    }
+    let mut bytes = [0u8; 8];
+    io::Read::read_exact(&mut fs::File::open("/dev/urandom")?, &mut bytes)?;
+    let namespace = bytes.iter().fold(String::new(), |mut hex, byte| {
+        let _ = write!(hex, "{byte:02x}");
+        hex
+    });
+    write_file(cache_file, &format!("{namespace}\n"), 0o644)?;
+    Ok((namespace, true))
+}
+
+/// 1 to 32 lowercase letters and digits: what a namespace file may hold.
+fn is_namespace(text: &str) -> bool {
+    (1..=32).contains(&text.len())
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase())
+}
+
+fn install_namespace(root: &Path, namespace: Option<&str>) -> io::Result<()> {
+    match namespace {
+        Some(namespace) => write_file(&root.join(NAMESPACE_NAME), &format!("{namespace}\n"), 0o644),
+        None => Ok(()),
+    }
 }
 
 /// Writes `<layers>/sessions/` afresh (a launch layer from an earlier build is never
@@ -44,7 +101,7 @@ pub(crate) fn install_classic(build_dir: &Path) -> io::Result<()> {
 /// layer's `bin/`, makes it the doctor command), `exec.d/php-redis-sessions` (the script
 /// that runs it at launch) and `conf.d/php-redis-sessions.ini`. Nothing in it depends on
 /// the app, the environment or the build.
-pub(crate) fn install_cnb_layer(layers_dir: &Path) -> io::Result<()> {
+pub(crate) fn install_cnb_layer(layers_dir: &Path, namespace: Option<&str>) -> io::Result<()> {
     let layer = layers_dir.join(LAYER_NAME);
     match fs::remove_dir_all(&layer) {
         Err(error) if error.kind() != io::ErrorKind::NotFound => return Err(error),
@@ -56,6 +113,19 @@ pub(crate) fn install_cnb_layer(layers_dir: &Path) -> io::Result<()> {
         EXEC_D_SCRIPT,
         0o755,
     )?;
+    install_namespace(&layer, namespace)?;
+    if namespace.is_some() {
+        let kept = cnb_spec::layer_toml(LayerTypes {
+            launch: false,
+            build: false,
+            cache: true,
+        });
+        write_file(
+            &layers_dir.join(format!("{NAMESPACE_LAYER}.toml")),
+            &kept,
+            0o644,
+        )?;
+    }
     let metadata = cnb_spec::layer_toml(LayerTypes {
         launch: true,
         build: false,
@@ -121,43 +191,39 @@ fn create_dirs(dir: &Path) -> io::Result<()> {
     }
 }
 
-/// Where boot finds the session ini: `conf.d` beside the directory holding the helper.
-pub(crate) fn ini_dir_for_helper(helper: &Path) -> Option<PathBuf> {
-    Some(helper.parent()?.parent()?.join(INI_DIR))
-}
-
-/// The session ini's directory for this running helper: found from the path it was
-/// started by (the boot hooks start it by its full path), else from `/proc/self/exe`; and
-/// only if the session ini is there. `None` when nothing tells, or the path is not UTF-8.
-pub(crate) fn own_ini_dir() -> Option<String> {
+/// What the build installed beside this running helper, found from the path it was
+/// started by (the boot hooks start it by its full path), else from `/proc/self/exe`:
+/// the session ini's directory (only if the ini is there, and its path is UTF-8) and the
+/// app's namespace.
+pub(crate) fn own_installed() -> Installed {
     let started_as = std::env::args_os()
         .next()
         .map(PathBuf::from)
         .filter(|path| path.is_absolute());
-    let helper = started_as.or_else(|| std::env::current_exe().ok())?;
-    let dir = ini_dir_for_helper(&helper)?;
-    let dir = fs::canonicalize(&dir).unwrap_or(dir);
-    if !dir.join(INI_NAME).is_file() {
-        return None;
+    let Some(root) = started_as
+        .or_else(|| std::env::current_exe().ok())
+        .and_then(|helper| Some(helper.parent()?.parent()?.to_path_buf()))
+    else {
+        return Installed::default();
+    };
+    let root = fs::canonicalize(&root).unwrap_or(root);
+    let ini_dir = root.join(INI_DIR);
+    Installed {
+        ini_dir: ini_dir
+            .join(INI_NAME)
+            .is_file()
+            .then(|| ini_dir.into_os_string().into_string().ok())
+            .flatten(),
+        namespace: fs::read_to_string(root.join(NAMESPACE_NAME))
+            .ok()
+            .map(|text| text.trim().to_string())
+            .filter(|text| is_namespace(text)),
     }
-    dir.into_os_string().into_string().ok()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn ini_dir_is_beside_the_helper_dir() {
-        assert_eq!(
-            ini_dir_for_helper(Path::new("/app/.php-redis-sessions/bin/php-redis-sessions")),
-            Some("/app/.php-redis-sessions/conf.d".into())
-        );
-        assert_eq!(
-            ini_dir_for_helper(Path::new("/layers/x/sessions/bin/php-redis-sessions")),
-            Some("/layers/x/sessions/conf.d".into())
-        );
-    }
 
     #[test]
     fn static_files_reference_only_the_environment() {
@@ -166,6 +232,18 @@ mod tests {
         }
         assert!(PROFILE_SCRIPT.contains("/.php-redis-sessions/bin"));
         assert!(PROFILE_SCRIPT.contains("/php-redis-sessions\" boot --shell"));
+    }
+
+    #[test]
+    fn the_namespace_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = namespace_cache(dir.path(), false);
+        let (first, new) = keep_namespace(&file).unwrap();
+        assert!(new && first.len() == 16 && is_namespace(&first), "{first}");
+        assert_eq!(keep_namespace(&file).unwrap(), (first.clone(), false));
+        fs::write(&file, "not/a namespace").unwrap();
+        let (other, new) = keep_namespace(&file).unwrap();
+        assert!(new && other != first);
     }
 
     #[test]

@@ -28,7 +28,7 @@ pub mod platform;
 
 /// The pure core, for the fuzz targets and the property tests.
 pub mod core {
-    pub use crate::boot::{BootPlan, plan};
+    pub use crate::boot::{BootPlan, Installed, plan};
     pub use crate::composer::{ComposerFiles, find_ext_redis};
     pub use crate::config::redis_url::parse_servers;
     pub use crate::config::save_path::derive;

@@ -20,8 +20,15 @@ fn main() -> ExitCode {
         ["cnb-detect"] => cnb::detect(&ProcessEnv),
         ["cnb-build"] => with_log(|out| cnb::build(&ProcessEnv, out), platform::Platform::Cnb),
         ["detect", build_dir] => classic::detect(Path::new(build_dir)),
-        ["compile", build_dir, _cache_dir, env_dir] => with_log(
-            |out| classic::compile(Path::new(build_dir), Path::new(env_dir), out),
+        ["compile", build_dir, cache_dir, env_dir] => with_log(
+            |out| {
+                classic::compile(
+                    Path::new(build_dir),
+                    Path::new(cache_dir),
+                    Path::new(env_dir),
+                    out,
+                )
+            },
             platform::Platform::Classic,
         ),
         _ => {

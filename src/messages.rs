@@ -326,6 +326,31 @@ pub(crate) fn php_check(check: &PhpCheck, platform: Platform) -> (Vec<String>, V
     }
 }
 
+/// The build step that gives session keys this app's namespace.
+pub(crate) fn namespaced(new: bool) -> String {
+    if new {
+        "Session keys get a namespace of this app's own (PHPREDIS_SESSION:<namespace>:<id>), made now \
+         and kept in the build cache, so apps that share a Redis never share sessions"
+            .into()
+    } else {
+        "Session keys keep this app's namespace (PHPREDIS_SESSION:<namespace>:<id>), from the build cache"
+            .into()
+    }
+}
+
+/// The namespace could not be kept: without it, keys use phpredis' own prefix.
+pub(crate) fn namespace_not_kept(error: &std::io::Error, platform: Platform) -> String {
+    let cache = match platform {
+        Platform::Classic => "the build cache",
+        Platform::Cnb => "a cache layer",
+    };
+    format!(
+        "could not keep this app's namespace for session keys in {cache} ({error}), so session keys \
+         use phpredis' own prefix, which apps sharing a Redis share; set PHP_REDIS_SESSIONS_PREFIX \
+         to a prefix of this app's own"
+    )
+}
+
 /// Boot panicked: a bug, and PHP keeps its default file sessions.
 pub(crate) fn boot_internal_error() -> String {
     "internal error, so PHP keeps its default file sessions; please report this bug".into()

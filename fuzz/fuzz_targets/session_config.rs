@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use php_redis_sessions::core::{self as session_config, Settings};
+use php_redis_sessions::core::{self as session_config, Installed, Settings};
 use php_redis_sessions::env::Vars;
 
 fuzz_target!(|data: &[u8]| {
@@ -30,6 +30,6 @@ fuzz_target!(|data: &[u8]| {
         ("PHP_REDIS_SESSIONS_LOCK_RETRIES", setting.as_str()),
         ("PHP_REDIS_SESSIONS_PREFIX", setting.as_str()),
     ]);
-    let plan = session_config::plan(&vars, Some("/app/.php-redis-sessions/conf.d"));
+    let plan = session_config::plan(&vars, &Installed { ini_dir: Some("/app/.php-redis-sessions/conf.d".into()), namespace: Some("0123abcd".into()) });
     assert!(plan.vars.is_empty() || plan.vars.len() == 7);
 });

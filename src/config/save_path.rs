@@ -15,6 +15,8 @@ pub(crate) const CLUSTER_DEFAULT_PREFIX: &str = "PHPREDIS_CLUSTER_SESSION:";
 #[derive(Debug, Clone, PartialEq)]
 pub struct SessionConfig {
     pub save_handler: &'static str,
+    /// PHP's `session.use_strict_mode`.
+    pub strict_mode: bool,
     /// Holds the password.
     pub save_path: Secret<String>,
     pub locking: bool,
@@ -56,16 +58,27 @@ pub enum Mode {
 /// Derives the session configuration for the URL or URLs in `text`: one server, shards
 /// over several (`redis` handler), or a cluster (`rediscluster`) when the settings say so.
 pub fn derive(text: &str, settings: &Settings) -> Result<SessionConfig, UrlError> {
-    derive_for(&parse_servers(text)?, settings)
+    derive_for(&parse_servers(text)?, settings, None)
 }
 
-/// The session configuration for servers already parsed (at least one).
+/// The key prefix phpredis' own default would give (`PHPREDIS_SESSION:`), with this
+/// app's namespace after it, so that apps sharing a Redis never share session keys.
+fn default_prefix(phpredis_default: &str, namespace: Option<&str>) -> String {
+    match namespace {
+        Some(namespace) => format!("{phpredis_default}{namespace}:"),
+        None => phpredis_default.to_string(),
+    }
+}
+
+/// The session configuration for servers already parsed (at least one); `namespace` is
+/// this app's, from its build (`None`: phpredis' own prefixes).
 pub(crate) fn derive_for(
     servers: &[Server],
     settings: &Settings,
+    namespace: Option<&str>,
 ) -> Result<SessionConfig, UrlError> {
     if settings.cluster {
-        return cluster(servers, settings);
+        return cluster(servers, settings, namespace);
     }
     let shards = servers.len() > 1;
     // phpredis takes a session's lock on the server its id points to, but releases it on
@@ -74,7 +87,7 @@ pub(crate) fn derive_for(
     let key_prefix = match (&settings.prefix, shards && settings.lock.enabled) {
         (_, true) => String::new(),
         (Some(prefix), false) => prefix.clone(),
-        (None, false) => DEFAULT_PREFIX.to_string(),
+        (None, false) => default_prefix(DEFAULT_PREFIX, namespace),
     };
     let save_path = servers
         .iter()
@@ -85,6 +98,7 @@ pub(crate) fn derive_for(
     let lock = &settings.lock;
     Ok(SessionConfig {
         save_handler: "redis",
+        strict_mode: settings.strict_mode,
         save_path: Secret::new(save_path),
         locking: lock.enabled,
         lock_expire: lock.expire,
@@ -131,7 +145,11 @@ fn single_path(server: &Server, settings: &Settings, shards: bool, key_prefix: &
 
 /// `rediscluster`: one query string, `seed[]=HOST:PORT&...`, one login for all seeds.
 /// Any `stream[...]` option makes phpredis use TLS; it has no `database` and no locking.
-fn cluster(servers: &[Server], settings: &Settings) -> Result<SessionConfig, UrlError> {
+fn cluster(
+    servers: &[Server],
+    settings: &Settings,
+    namespace: Option<&str>,
+) -> Result<SessionConfig, UrlError> {
     let first = &servers[0];
     let same =
         |s: &Server| s.tls == first.tls && s.user == first.user && s.password == first.password;
@@ -148,12 +166,17 @@ fn cluster(servers: &[Server], settings: &Settings) -> Result<SessionConfig, Url
         })
         .collect();
     query.extend(auth_params(first));
-    if let Some(prefix) = &settings.prefix {
-        query.push(format!("prefix={}", encode(prefix.as_bytes())));
+    let key_prefix = settings
+        .prefix
+        .clone()
+        .unwrap_or_else(|| default_prefix(CLUSTER_DEFAULT_PREFIX, namespace));
+    if key_prefix != CLUSTER_DEFAULT_PREFIX {
+        query.push(format!("prefix={}", encode(key_prefix.as_bytes())));
     }
     common_query(&mut query, settings, first.tls);
     Ok(SessionConfig {
         save_handler: "rediscluster",
+        strict_mode: settings.strict_mode,
         save_path: Secret::new(query.join("&")),
         locking: false,
         lock_expire: settings.lock.expire,
@@ -161,10 +184,7 @@ fn cluster(servers: &[Server], settings: &Settings) -> Result<SessionConfig, Url
         lock_retries: settings.lock.retries,
         summary: Summary {
             mode: Mode::Cluster(servers.len()),
-            key_prefix: settings
-                .prefix
-                .clone()
-                .unwrap_or_else(|| CLUSTER_DEFAULT_PREFIX.to_string()),
+            key_prefix,
             tls: first.tls,
             verify: first.tls && settings.tls.verify,
             auth: first.auth(),
@@ -595,5 +615,45 @@ mod tests {
             path("redis://redistogo2:pw@host:1"),
             format!("tcp://host:1?auth[]=redistogo2&auth[]=pw&{TAIL}")
         );
+    }
+
+    #[test]
+    fn the_namespace_follows_phpredis_own_prefix() {
+        let config = derive_for(
+            &parse_servers("redis://host:1").unwrap(),
+            &Settings::default(),
+            Some("3f9a"),
+        )
+        .unwrap();
+        assert_eq!(
+            config.save_path.expose(),
+            &format!("tcp://host:1?prefix=PHPREDIS_SESSION%3A3f9a%3A&{TAIL}")
+        );
+        assert_eq!(config.summary.key_prefix, "PHPREDIS_SESSION:3f9a:");
+        let mut settings = Settings::default();
+        settings.cluster = true;
+        let config = derive_for(
+            &parse_servers("redis://h:7000").unwrap(),
+            &settings,
+            Some("3f9a"),
+        )
+        .unwrap();
+        assert_eq!(config.summary.key_prefix, "PHPREDIS_CLUSTER_SESSION:3f9a:");
+        assert!(
+            config
+                .save_path
+                .expose()
+                .contains("&prefix=PHPREDIS_CLUSTER_SESSION%3A3f9a%3A&")
+        );
+        // A prefix the user chose is theirs, namespace or not.
+        settings.cluster = false;
+        settings.prefix = Some("mine:".into());
+        let config = derive_for(
+            &parse_servers("redis://host:1").unwrap(),
+            &settings,
+            Some("3f9a"),
+        )
+        .unwrap();
+        assert_eq!(config.summary.key_prefix, "mine:");
     }
 }

@@ -18,8 +18,13 @@ pub(crate) const LOCKING: &str = "PHP_REDIS_SESSIONS_LOCKING";
 pub(crate) const LOCK_EXPIRE: &str = "PHP_REDIS_SESSIONS_LOCK_EXPIRE";
 pub(crate) const LOCK_WAIT_TIME: &str = "PHP_REDIS_SESSIONS_LOCK_WAIT_TIME";
 pub(crate) const LOCK_RETRIES: &str = "PHP_REDIS_SESSIONS_LOCK_RETRIES";
+pub(crate) const STRICT_MODE: &str = "PHP_REDIS_SESSIONS_STRICT_MODE";
 
 #[derive(Debug, Clone, PartialEq)]
+#[allow(
+    clippy::struct_excessive_bools,
+    reason = "one field per config var, each its own switch"
+)]
 pub struct Settings {
     /// The variable named by `PHP_REDIS_SESSIONS_URL_VAR`; `None` searches the usual ones.
     pub url_var: Option<String>,
@@ -28,8 +33,10 @@ pub struct Settings {
     pub cluster: bool,
     pub tls: TlsSettings,
     pub persistent: bool,
-    /// `None` keeps phpredis' own `PHPREDIS_SESSION:`.
+    /// `None`: phpredis' own `PHPREDIS_SESSION:`, followed by the app's namespace.
     pub prefix: Option<String>,
+    /// PHP's `session.use_strict_mode`: a session id a client makes up is refused.
+    pub strict_mode: bool,
     /// Connect timeout in seconds (phpredis' session default is 86400, which hangs requests).
     pub timeout: f64,
     pub read_timeout: f64,
@@ -65,6 +72,7 @@ impl Default for Settings {
             },
             persistent: true,
             prefix: None,
+            strict_mode: true,
             timeout: 5.0,
             read_timeout: 5.0,
             lock: LockSettings {
@@ -112,6 +120,7 @@ const TABLE: &[(&str, Kind)] = &[
     (TLS_VERIFY, Kind::Flag(|s| &mut s.tls.verify)),
     (PERSISTENT, Kind::Flag(|s| &mut s.persistent)),
     (LOCKING, Kind::Flag(|s| &mut s.lock.enabled)),
+    (STRICT_MODE, Kind::Flag(|s| &mut s.strict_mode)),
     (TLS_CA_FILE, Kind::Text(|s| &mut s.tls.ca_file)),
     (PREFIX, Kind::Text(|s| &mut s.prefix)),
     (TIMEOUT, Kind::Seconds(|s| &mut s.timeout)),
@@ -293,6 +302,7 @@ mod tests {
             (LOCK_EXPIRE, "60"),
             (LOCK_WAIT_TIME, "5000"),
             (LOCK_RETRIES, "12000"),
+            (STRICT_MODE, "off"),
         ]);
         assert!(invalid.is_empty(), "{invalid:?}");
         assert_eq!(
@@ -307,6 +317,7 @@ mod tests {
                 },
                 persistent: false,
                 prefix: Some("myapp:".into()),
+                strict_mode: false,
                 timeout: 2.5,
                 read_timeout: 10.0,
                 lock: LockSettings {

@@ -18,7 +18,7 @@ use probe::Cause;
 /// Runs the doctor against the process environment; returns the exit code.
 #[must_use]
 pub fn run() -> u8 {
-    let decision = boot::decide(&ProcessEnv, layout::own_ini_dir().as_deref());
+    let decision = boot::decide(&ProcessEnv, &layout::own_installed());
     let mut lines = report::decision(&decision);
     let code = match &decision.outcome {
         Outcome::FileSessions => {

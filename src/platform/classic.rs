@@ -23,7 +23,12 @@ pub fn detect(build_dir: &Path) -> u8 {
 }
 
 /// `bin/compile`: the build log goes to `out`; returns the exit code.
-pub fn compile(build_dir: &Path, env_dir: &Path, out: &mut impl Write) -> io::Result<u8> {
+pub fn compile(
+    build_dir: &Path,
+    cache_dir: &Path,
+    env_dir: &Path,
+    out: &mut impl Write,
+) -> io::Result<u8> {
     writeln!(out, "{}", log::header(BUILDPACK_NAME))?;
     let mut warnings = Vec::new();
     let composer_var = app::read_env_var(env_dir, COMPOSER).unwrap_or_else(|error| {
@@ -49,6 +54,7 @@ pub fn compile(build_dir: &Path, env_dir: &Path, out: &mut impl Write) -> io::Re
         install_dev,
         php: PhpLocation::InBuildDir(build_dir.to_path_buf()),
         target: build_dir.to_path_buf(),
+        cache: cache_dir.to_path_buf(),
     };
     let mut written = Ok(());
     let outcome = build::run(&input, |event| {
@@ -85,6 +91,14 @@ fn write_event(out: &mut impl Write, event: &Event) -> io::Result<()> {
             }
             Ok(())
         }
+        Event::Namespaced { new } => {
+            writeln!(out, "{}", log::detail(&messages::namespaced(*new)))
+        }
+        Event::NamespaceNotKept(error) => writeln!(
+            out,
+            "{}",
+            log::warning(&messages::namespace_not_kept(error, Platform::Classic))
+        ),
         Event::Installed => {
             for line in messages::classic_installed() {
                 writeln!(out, "{}", log::detail(&line))?;

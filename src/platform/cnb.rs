@@ -56,7 +56,8 @@ pub fn build(env: &impl Env, out: &mut impl Write) -> io::Result<u8> {
             composer_var: composer_var.as_deref(),
             install_dev: install_dev(env),
             php: PhpLocation::OnPath(env.value(PATH).text().unwrap_or_default()),
-            target: layers_dir,
+            target: layers_dir.clone(),
+            cache: layers_dir,
         };
         build::run(&input, |event| match event {
             Event::Required(requirement) => {
@@ -66,6 +67,10 @@ pub fn build(env: &impl Env, out: &mut impl Write) -> io::Result<u8> {
                 let (details, php_warnings) = messages::php_check(&check, Platform::Cnb);
                 steps.extend(details);
                 warnings.extend(php_warnings);
+            }
+            Event::Namespaced { new } => steps.push(messages::namespaced(new)),
+            Event::NamespaceNotKept(error) => {
+                warnings.push(messages::namespace_not_kept(&error, Platform::Cnb));
             }
             Event::Installed => steps.extend(words::installed(LAYER_NAME)),
         })

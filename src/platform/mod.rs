@@ -36,7 +36,7 @@ fn detection(outcome: Result<Requirement, Declined>, platform: Platform, decline
 
 /// The boot of this process: its environment, and the session ini beside this helper.
 fn own_boot_plan() -> BootPlan {
-    boot::plan(&ProcessEnv, layout::own_ini_dir().as_deref())
+    boot::plan(&ProcessEnv, &layout::own_installed())
 }
 
 /// The plan's notices on stderr, one line each; a closed stderr is ignored.

@@ -9,10 +9,6 @@ fn example_app() -> std::path::PathBuf {
     repo_dir().join("example")
 }
 
-fn session_key(id: &str) -> String {
-    format!("PHPREDIS_SESSION:{id}")
-}
-
 /// Writes the session twice through PHP and checks it in Redis, as a user would.
 fn assert_sessions_in_redis(rt: &Runtime, redis: &Redis, url: &str, db: u32, passwords: &[&str]) {
     let buildpack = Buildpack::assemble();
@@ -20,7 +16,7 @@ fn assert_sessions_in_redis(rt: &Runtime, redis: &Redis, url: &str, db: u32, pas
     let id = unique_session_id("test");
     let vars = [("REDIS_URL", url)];
 
-    let (first, ran1) = php_session(rt, slug.path(), &vars, &id);
+    let (first, ran1) = php_new_session(rt, slug.path(), &vars, &id);
     let (second, ran2) = php_session(rt, slug.path(), &vars, &id);
     for ran in [&ran1, &ran2] {
         assert_eq!(ran.stderr, "", "boot or PHP complained");
@@ -32,10 +28,10 @@ fn assert_sessions_in_redis(rt: &Runtime, redis: &Redis, url: &str, db: u32, pas
     assert_eq!(second.session_id, id);
 
     let stored = redis
-        .get(db, &session_key(&id))
+        .get(db, &slug.session_key(&id))
         .expect("the session is not in Redis");
     assert_eq!(stored, "visits|i:2;");
-    let ttl = redis.ttl(db, &session_key(&id));
+    let ttl = redis.ttl(db, &slug.session_key(&id));
     assert!(
         ttl > 0 && ttl <= 1440,
         "session TTL {ttl} is not session.gc_maxlifetime"
@@ -144,7 +140,7 @@ fn assert_file_sessions(
     let buildpack = Buildpack::assemble();
     let slug = build(&buildpack, &example_app(), &[]);
     let id = unique_session_id("files");
-    let (first, ran) = php_session(rt, slug.path(), vars, &id);
+    let (first, ran) = php_new_session(rt, slug.path(), vars, &id);
     let (second, _) = php_session(rt, slug.path(), vars, &id);
     assert_eq!(first.save_handler, "files");
     assert!(first.started && first.closed);
@@ -221,13 +217,13 @@ fn other_url_variable(rt: &Runtime) {
         ("REDISCLOUD_URL", url.as_str()),
         ("PHP_REDIS_SESSIONS_URL_VAR", "REDISCLOUD_URL"),
     ];
-    let (report, ran) = php_session(rt, slug.path(), &vars, "othervar");
+    let (report, ran) = php_new_session(rt, slug.path(), &vars, "othervar");
     assert_eq!(
         (report.save_handler.as_str(), report.visits),
         ("redis", Some(1))
     );
     assert_eq!(ran.stderr, "");
-    assert!(redis.get(3, &session_key("othervar")).is_some());
+    assert!(redis.get(3, &slug.session_key("othervar")).is_some());
 }
 
 /// Without `REDIS_URL`, boot searches: a Heroku Key-Value Store instance's color variable
@@ -249,7 +245,7 @@ fn url_found_by_search(rt: &Runtime) {
         ("REDISCLOUD_URL", unused.as_str()),
     ];
     let id = unique_session_id("search");
-    let (report, ran) = php_session(rt, slug.path(), &vars, &id);
+    let (report, ran) = php_new_session(rt, slug.path(), &vars, &id);
     assert_eq!(
         (report.save_handler.as_str(), report.visits),
         ("redis", Some(1))
@@ -259,7 +255,7 @@ fn url_found_by_search(rt: &Runtime) {
         "php-redis-sessions: REDIS_URL is not set, so sessions use HEROKU_REDIS_PINK_URL; \
          set PHP_REDIS_SESSIONS_URL_VAR to choose another variable\n"
     );
-    assert!(redis.get(4, &session_key(&id)).is_some());
+    assert!(redis.get(4, &slug.session_key(&id)).is_some());
     assert_no_secret("dyno output", &ran.all(), &[&password]);
 }
 
@@ -363,7 +359,21 @@ fn nothing_written_names_the_build_directory() {
             );
         }
     }
-    assert!(walk(cache_dir.path()).is_empty() && walk(env_dir.path()).is_empty());
+    // The cache keeps the app's namespace, and nothing else; ENV_DIR is left alone.
+    let cached: Vec<_> = walk(cache_dir.path())
+        .iter()
+        .map(|p| {
+            p.strip_prefix(cache_dir.path())
+                .unwrap()
+                .display()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(
+        cached,
+        ["php-redis-sessions", "php-redis-sessions/namespace"]
+    );
+    assert!(walk(env_dir.path()).is_empty());
 }
 
 #[test]
@@ -396,7 +406,14 @@ fn compile_twice_gives_the_same_slug() {
     let second_log = run(&buildpack.bin("compile"), &args, build_dir.path(), &[]);
     assert_eq!(second_log.code, Some(0), "{}", second_log.all());
     assert_eq!(first, snapshot(build_dir.path()));
-    assert_eq!(first_log.stdout, second_log.stdout);
+    // The same log, but that the namespace is now the one kept in the cache.
+    let kept = first_log.stdout.replace(
+        "get a namespace of this app's own (PHPREDIS_SESSION:<namespace>:<id>), made now \
+         and kept in the build cache, so apps that share a Redis never share sessions",
+        "keep this app's namespace (PHPREDIS_SESSION:<namespace>:<id>), from the build cache",
+    );
+    assert_ne!(kept, first_log.stdout);
+    assert_eq!(kept, second_log.stdout);
 }
 
 /// 24 concurrent requests on one session through PHP's web server with 4 workers, each
@@ -529,6 +546,7 @@ fn written_files_have_sensible_modes_under(umask: &str) {
             "755 .php-redis-sessions/bin/php-redis-sessions",
             "755 .php-redis-sessions/conf.d",
             "644 .php-redis-sessions/conf.d/php-redis-sessions.ini",
+            "644 .php-redis-sessions/namespace",
             "755 .profile.d",
             "644 .profile.d/200-php-redis-sessions.sh",
         ],
@@ -555,7 +573,52 @@ fn written_files_have_sensible_modes_under(umask: &str) {
     }
 }
 
+/// A session id a client makes up never reaches a key the app did not create as one of
+/// its sessions: not an app's own key of that name, and not another app's session in the
+/// same Redis. Strict mode refuses unknown ids, and the keys carry the app's namespace.
+fn made_up_session_ids_never_reach_other_keys(rt: &Runtime) {
+    let redis = Redis::start_in(rt);
+    let url = format!("redis://127.0.0.1:{}", redis.port);
+    let vars = [("REDIS_URL", url.as_str())];
+    let buildpack = Buildpack::assemble();
+    let app = build(&buildpack, &example_app(), &[]);
+    let other_app = build(&buildpack, &example_app(), &[]);
+    let mut conn = redis.connect();
+    conn.command(&["SET", "ratelimit-global", "42"]);
+    conn.command(&["SET", "PHPREDIS_SESSION:ratelimit-global", "app data"]);
+    let server = WebServer::start(rt, app.path(), &vars, "public", 2);
+    let other = WebServer::start(rt, other_app.path(), &vars, "public", 2);
+    let (_, other_id, _) = other.get("/", None);
+    let other_id = other_id.expect("the other app gave no session");
+    let other_key = other_app.session_key(&other_id);
+    let other_data = redis.get(0, &other_key).expect("the other app's session");
+    for made_up in ["ratelimit-global", other_id.as_str(), "attacker-chosen-id"] {
+        let (status, issued, body) = server.get("/", Some(made_up));
+        assert_eq!(status, 200, "{body}");
+        let issued = issued.expect("no new session id for a made-up one");
+        assert_ne!(issued, made_up);
+        let visits: serde_json::Value = serde_json::from_str(body.trim()).unwrap();
+        assert_eq!(
+            visits["visits"], 1,
+            "{made_up}: it read someone else's data"
+        );
+        assert!(
+            redis.get(0, &app.session_key(made_up)).is_none(),
+            "{made_up}"
+        );
+        assert!(redis.get(0, &app.session_key(&issued)).is_some());
+    }
+    assert_eq!(redis.get(0, "ratelimit-global").as_deref(), Some("42"));
+    assert_eq!(
+        redis.get(0, "PHPREDIS_SESSION:ratelimit-global").as_deref(),
+        Some("app data")
+    );
+    assert_eq!(redis.get(0, &other_key), Some(other_data));
+    assert_ne!(app.session_key("x"), other_app.session_key("x"));
+}
+
 in_both_runtimes!(
+    made_up_session_ids_never_reach_other_keys,
     url_without_password,
     password_with_every_printable_character,
     heroku_legacy_user_h,
@@ -682,7 +745,7 @@ fn strict_shell_without_path_boots() {
     let ran = sourced(
         &Runtime::host(),
         slug.path(),
-        &[("REDIS_URL", &url), ("SESSION_ID", "nopath")],
+        &[("REDIS_URL", &url), ("NEW_SESSION_ID", "nopath")],
         "set -eu\nunset PATH",
         &format!(
             "echo \"PATH is ${{PATH-unset}}\" >&2\n{php} {}",
@@ -693,7 +756,7 @@ fn strict_shell_without_path_boots() {
     assert!(ran.stderr.contains("PATH is unset"), "{}", ran.stderr);
     let report = SessionReport::parse(&ran.stdout).unwrap();
     assert_eq!(report.save_handler, "redis");
-    assert!(redis.get(0, "PHPREDIS_SESSION:nopath").is_some());
+    assert!(redis.get(0, &slug.session_key("nopath")).is_some());
 }
 
 /// An empty `PATH` gains the helper's directory alone: appending to it once made
@@ -733,14 +796,14 @@ fn home_elsewhere_still_boots() {
             ("PATH", &std::env::var("PATH").unwrap()),
             ("HOME", home.path().to_str().unwrap()),
             ("REDIS_URL", &url),
-            ("SESSION_ID", "elsewhere"),
+            ("NEW_SESSION_ID", "elsewhere"),
         ],
         "",
         &format!("php {}", repo_dir().join("tests/php/session.php").display()),
     );
     let report = SessionReport::parse(&ran.stdout).unwrap_or_else(|| panic!("{}", ran.all()));
     assert_eq!(report.save_handler, "redis", "{}", ran.all());
-    assert!(redis.get(0, "PHPREDIS_SESSION:elsewhere").is_some());
+    assert!(redis.get(0, &slug.session_key("elsewhere")).is_some());
 }
 
 /// A slug whose helper went missing says so at every boot, and the dyno boots.

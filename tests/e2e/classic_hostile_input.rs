@@ -495,11 +495,11 @@ fn odd_settings_fall_back_to_defaults() {
         ("PHP_REDIS_SESSIONS_URL_VAR", "REDIS URL"),
         ("PHP_REDIS_SESSIONS_PERSISTENT", ""),
     ];
-    let (report, ran) = php_session(&Runtime::host(), slug.path(), &vars, "oddsettings");
+    let (report, ran) = php_new_session(&Runtime::host(), slug.path(), &vars, "oddsettings");
     assert_eq!(report.save_handler, "redis");
     assert_eq!(report.visits, Some(1));
     insta::assert_snapshot!(ran.stderr);
-    assert!(redis.get(0, "PHPREDIS_SESSION:oddsettings").is_some());
+    assert!(redis.get(0, &slug.session_key("oddsettings")).is_some());
 }
 
 /// `command` with `/proc` hidden (an empty tmpfs over it, in a mount namespace of its own):
@@ -536,7 +536,7 @@ fn boot_without_proc_finds_the_ini_by_path() {
     let command = dyno_command(
         &Runtime::host(),
         slug.path(),
-        &[("REDIS_URL", &url), ("SESSION_ID", "noproc")],
+        &[("REDIS_URL", &url), ("NEW_SESSION_ID", "noproc")],
         &format!(
             "[ -e /proc/self/exe ] && echo proc is there; php {}",
             script.display()
@@ -546,7 +546,7 @@ fn boot_without_proc_finds_the_ini_by_path() {
     assert!(!ran.stdout.contains("proc is there"), "{}", ran.all());
     let report = SessionReport::parse(&ran.stdout).unwrap_or_else(|| panic!("{}", ran.all()));
     assert_eq!(report.save_handler, "redis", "{}", ran.all());
-    assert!(redis.get(0, "PHPREDIS_SESSION:noproc").is_some());
+    assert!(redis.get(0, &slug.session_key("noproc")).is_some());
 }
 
 /// A helper that cannot tell where it is (started by a bare name, no `/proc`) never

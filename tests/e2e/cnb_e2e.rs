@@ -18,8 +18,9 @@ fn example_app() -> PathBuf {
 }
 
 /// The names exec.d sets when there is a usable URL, in the order it writes them.
-const EXEC_D_VARS: [&str; 7] = [
+const EXEC_D_VARS: [&str; 8] = [
     "PHP_REDIS_SESSIONS_INI_SAVE_HANDLER",
+    "PHP_REDIS_SESSIONS_INI_USE_STRICT_MODE",
     "PHP_REDIS_SESSIONS_INI_SAVE_PATH",
     "PHP_REDIS_SESSIONS_INI_LOCKING_ENABLED",
     "PHP_REDIS_SESSIONS_INI_LOCK_EXPIRE",
@@ -96,18 +97,24 @@ impl CnbBuild {
     }
 }
 
-/// Runs tests/php/session.php as a direct process of the launched image.
+/// Runs tests/php/session.php as a direct process of the launched image, sending `id` as
+/// the session cookie.
 fn launch_session(launch: &Launch, id: &str) -> (serde_json::Value, Ran) {
+    launch_session_with(launch, "SESSION_ID", id)
+}
+
+/// The same, starting a new session whose id the server picks: `id`.
+fn launch_new_session(launch: &Launch, id: &str) -> (serde_json::Value, Ran) {
+    launch_session_with(launch, "NEW_SESSION_ID", id)
+}
+
+fn launch_session_with(launch: &Launch, var: &str, id: &str) -> (serde_json::Value, Ran) {
     let script = repo_dir().join("tests/php/session.php");
-    let ran = launch.run("php", &[script.to_str().unwrap()], &[("SESSION_ID", id)]);
+    let ran = launch.run("php", &[script.to_str().unwrap()], &[(var, id)]);
     assert_eq!(ran.code, Some(0), "php failed: {}", ran.all());
     let report = serde_json::from_str(ran.stdout.trim())
         .unwrap_or_else(|_| panic!("php printed no report: {}", ran.all()));
     (report, ran)
-}
-
-fn session_key(id: &str) -> String {
-    format!("PHPREDIS_SESSION:{id}")
 }
 
 /// The exec.d output as the spec wants it: `NAME = "basic string"` lines only.
@@ -162,7 +169,7 @@ fn sessions_in_redis_after_the_php_buildpack() {
     assert_exec_d_output_is_spec_toml(&run.fd3);
 
     let id = format!("cnb{}", std::process::id());
-    let (first, ran1) = launch_session(&launch, &id);
+    let (first, ran1) = launch_new_session(&launch, &id);
     let (second, ran2) = launch_session(&launch, &id);
     for ran in [&ran1, &ran2] {
         assert_eq!(ran.stderr, "", "PHP complained");
@@ -174,7 +181,7 @@ fn sessions_in_redis_after_the_php_buildpack() {
         (&1.into(), &2.into())
     );
     assert_eq!(
-        redis.get(0, &session_key(&id)).as_deref(),
+        redis.get(0, &session_key(&built.layer(), &id)).as_deref(),
         Some("visits|i:2;")
     );
     // heroku/php's own conf.d is still read, before ours.
@@ -225,10 +232,14 @@ fn acl_user_and_database_without_a_php_buildpack() {
         launch.env["PHP_INI_SCAN_DIR"],
         format!(":{}", built.layer().join("conf.d").display())
     );
-    let (report, ran) = launch_session(&launch, "cnbacl");
+    let (report, ran) = launch_new_session(&launch, "cnbacl");
     assert_eq!(report["save_handler"], "redis");
     assert_eq!(ran.stderr, "");
-    assert!(redis.get(5, &session_key("cnbacl")).is_some());
+    assert!(
+        redis
+            .get(5, &session_key(&built.layer(), "cnbacl"))
+            .is_some()
+    );
     assert!(redis.keys(0).is_empty());
     assert_no_secret("exec.d output", &launch.exec_d_output(), &[&password]);
     assert_tree_has_no_secret(&built.lifecycle.layers(), &[&password]);
@@ -484,7 +495,7 @@ fn exec_d_sets_what_classic_boot_exports() {
         .lines()
         .filter_map(|l| l.split_once('='))
         .collect();
-    for name in &EXEC_D_VARS[..6] {
+    for name in &EXEC_D_VARS[..7] {
         assert_eq!(launch.env[*name], classic[name], "{name}");
     }
     let ini_dir = |helper: &Path| {

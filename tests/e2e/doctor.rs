@@ -14,9 +14,20 @@ fn doctor(rt: &Runtime, slug: &Slug, vars: &[(&str, &str)], path_prefix: Option<
     dyno_run(rt, slug.path(), vars, &command)
 }
 
-/// Replaces what varies between runs: timings, versions, ports and temporary paths.
+/// Replaces what varies between runs: timings, versions, ports, temporary paths and the
+/// app's namespace (16 hex digits, new with each build).
 fn mask(text: &str, ports: &[u16], paths: &[&str]) -> String {
     let mut out = text.to_string();
+    if let Some(at) = out.find("PHPREDIS_SESSION:") {
+        let start = at + "PHPREDIS_SESSION:".len();
+        let namespace: String = out[start..]
+            .chars()
+            .take_while(char::is_ascii_hexdigit)
+            .collect();
+        if namespace.len() == 16 {
+            out = out.replace(&namespace, "<namespace>");
+        }
+    }
     for path in paths {
         out = out.replace(path, "<dir>");
     }

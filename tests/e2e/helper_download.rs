@@ -186,14 +186,14 @@ fn classic_git_clone_downloads_the_helper_once_and_runs() {
     let buildpack = Buildpack { dir: clone };
     let slug = build(&buildpack, &repo_dir().join("example"), &[]);
     let url = format!("redis://127.0.0.1:{}", redis.port);
-    let (report, _) = php_session(
+    let (report, _) = php_new_session(
         &Runtime::host(),
         slug.path(),
         &[("REDIS_URL", url.as_str())],
         "downloaded",
     );
     assert_eq!(report.save_handler, "redis");
-    assert!(redis.get(0, "PHPREDIS_SESSION:downloaded").is_some());
+    assert!(redis.get(0, &slug.session_key("downloaded")).is_some());
     assert_eq!(server.requests().len(), 1);
 }
 

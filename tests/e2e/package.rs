@@ -105,7 +105,7 @@ fn package_makes_a_static_buildpack_that_builds_and_runs() {
     );
     let buildpack = Buildpack { dir: extracted };
     let slug = build(&buildpack, &repo_dir().join("example"), &[]);
-    let (report, ran) = php_session(
+    let (report, ran) = php_new_session(
         &Runtime::host(),
         slug.path(),
         &[("REDIS_URL", url.as_str())],
@@ -113,7 +113,7 @@ fn package_makes_a_static_buildpack_that_builds_and_runs() {
     );
     assert_eq!(report.save_handler, "redis");
     assert_eq!(ran.stderr, "");
-    assert!(redis.get(0, "PHPREDIS_SESSION:packaged").is_some());
+    assert!(redis.get(0, &slug.session_key("packaged")).is_some());
 
     // Cloud Native Buildpacks, from the same files.
     let lifecycle = Lifecycle::new(&repo_dir().join("example"));
@@ -136,14 +136,17 @@ fn package_makes_a_static_buildpack_that_builds_and_runs() {
     let ran = launch.run(
         "php",
         &[script.to_str().unwrap()],
-        &[("SESSION_ID", "packagedcnb")],
+        &[("NEW_SESSION_ID", "packagedcnb")],
     );
     assert!(
         ran.stdout.contains("\"save_handler\":\"redis\""),
         "{}",
         ran.all()
     );
-    assert!(redis.get(0, "PHPREDIS_SESSION:packagedcnb").is_some());
+    let layer = lifecycle
+        .buildpack_layers(&buildpack_id(bp))
+        .join("sessions");
+    assert!(redis.get(0, &session_key(&layer, "packagedcnb")).is_some());
     assert_no_secret("package log", &log, &[&password]);
 }
 

@@ -4,7 +4,7 @@
 //! once in Rust over many generated cases and once by a real PHP over a batch.
 
 use crate::support::url_encode_bytes;
-use php_redis_sessions::core::{self as session_config, Settings};
+use php_redis_sessions::core::{self as session_config, Installed, Settings};
 use php_redis_sessions::env::Vars;
 use proptest::prelude::*;
 use std::process::Command;
@@ -150,7 +150,7 @@ proptest! {
         if let Some(scan) = &scan {
             vars.push(("PHP_INI_SCAN_DIR", scan.as_str()));
         }
-        let plan = session_config::plan(&Vars::new(vars), Some("/app/.php-redis-sessions/conf.d"));
+        let plan = session_config::plan(&Vars::new(vars), &Installed { ini_dir: Some("/app/.php-redis-sessions/conf.d".into()), namespace: None });
         // Either sessions go to Redis (all variables set) or nothing is set at all.
         prop_assert!(plan.vars.is_empty() || plan.vars.len() == 7);
     }

@@ -10,11 +10,14 @@ use std::time::{Duration, Instant};
 const COUNT: usize = 90;
 
 /// Adds one visit to each of `COUNT` sessions through PHP; returns the visit counts.
+/// The first visit starts new sessions under ids the server picks; later ones send them
+/// back as cookies.
 fn visit_many(
     rt: &Runtime,
     slug: &Path,
     vars: &[(&str, &str)],
     prefix: &str,
+    new: bool,
 ) -> (Vec<Option<u64>>, Ran) {
     let script = repo_dir().join("tests/php/many_sessions.php");
     let count = COUNT.to_string();
@@ -23,6 +26,9 @@ fn visit_many(
         ("SESSION_PREFIX", prefix),
         ("SESSION_COUNT", count.as_str()),
     ]);
+    if new {
+        all.push(("NEW_SESSIONS", "1"));
+    }
     let ran = dyno_run(rt, slug, &all, &format!("php {}", script.display()));
     assert_eq!(ran.code, Some(0), "php failed: {}", ran.all());
     let value: serde_json::Value =
@@ -76,10 +82,10 @@ fn sharding_spreads_sessions_over_all_servers(rt: &Runtime) {
     let slug = build(&buildpack, &repo_dir().join("example"), &[]);
     let vars = [("REDIS_URL", url.as_str())];
 
-    let (first, ran) = visit_many(rt, slug.path(), &vars, "shard");
+    let (first, ran) = visit_many(rt, slug.path(), &vars, "shard", true);
     assert_eq!(ran.stderr, "");
     assert!(first.iter().all(|v| *v == Some(1)), "{first:?}");
-    let (second, _) = visit_many(rt, slug.path(), &vars, "shard");
+    let (second, _) = visit_many(rt, slug.path(), &vars, "shard", false);
     assert!(
         second.iter().all(|v| *v == Some(2)),
         "a session was not found again: {second:?}"
@@ -190,16 +196,24 @@ fn assert_cluster_sessions(
     let buildpack = Buildpack::assemble();
     let slug = build(&buildpack, &repo_dir().join("example"), &[]);
     let mut vars = vec![("REDIS_URL", url), ("PHP_REDIS_SESSIONS_CLUSTER", "1")];
-    if key_prefix != "PHPREDIS_CLUSTER_SESSION:" {
+    // phpredis' own prefix gets the app's namespace; a prefix the user chose is theirs.
+    let namespaced = format!(
+        "{key_prefix}{}:",
+        namespace(&slug.path().join(".php-redis-sessions"))
+    );
+    let key_prefix = if key_prefix == "PHPREDIS_CLUSTER_SESSION:" {
+        namespaced.as_str()
+    } else {
         vars.push(("PHP_REDIS_SESSIONS_PREFIX", key_prefix));
-    }
-    let (first, ran) = visit_many(rt, slug.path(), &vars, prefix);
+        key_prefix
+    };
+    let (first, ran) = visit_many(rt, slug.path(), &vars, prefix, true);
     assert!(
         first.iter().all(|v| *v == Some(1)),
         "{first:?} {}",
         ran.stderr
     );
-    let (second, _) = visit_many(rt, slug.path(), &vars, prefix);
+    let (second, _) = visit_many(rt, slug.path(), &vars, prefix, false);
     assert!(
         second.iter().all(|v| *v == Some(2)),
         "a session was not found again: {second:?}"

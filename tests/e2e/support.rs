@@ -72,6 +72,30 @@ impl Slug {
     pub(crate) fn path(&self) -> &Path {
         self.dir.path()
     }
+
+    /// The key phpredis keeps session `id` under for this app.
+    pub(crate) fn session_key(&self, id: &str) -> String {
+        session_key(&self.path().join(".php-redis-sessions"), id)
+    }
+}
+
+/// The namespace the build gave the app, from beside `conf.d/` in `root` (the slug's
+/// `.php-redis-sessions/` or the CNB layer).
+pub(crate) fn namespace(root: &Path) -> String {
+    let text =
+        std::fs::read_to_string(root.join("namespace")).expect("the build wrote no namespace");
+    let namespace = text.trim().to_string();
+    assert!(
+        namespace.len() == 16 && namespace.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{namespace:?}"
+    );
+    namespace
+}
+
+/// `PHPREDIS_SESSION:<namespace>:<id>`: the key of session `id` with phpredis' default
+/// prefix and the app's namespace (`root` as for [`namespace`]).
+pub(crate) fn session_key(root: &Path, id: &str) -> String {
+    format!("PHPREDIS_SESSION:{}:{id}", namespace(root))
 }
 
 /// Builds the app in `app` (copied first) with config vars `config` in `ENV_DIR`.
@@ -184,7 +208,7 @@ impl SessionReport {
     }
 }
 
-/// Runs the session driver once in a booted dyno for session `id`.
+/// Runs the session driver once in a booted dyno, sending `id` as the session cookie.
 pub(crate) fn php_session(
     rt: &Runtime,
     slug: &Path,
@@ -192,6 +216,29 @@ pub(crate) fn php_session(
     id: &str,
 ) -> (SessionReport, Ran) {
     let ran = php_session_raw(rt, slug, vars, id);
+    session_report(ran)
+}
+
+/// Runs the session driver once in a booted dyno, starting a new session whose id the
+/// server picks: `id`.
+pub(crate) fn php_new_session(
+    rt: &Runtime,
+    slug: &Path,
+    vars: &[(&str, &str)],
+    id: &str,
+) -> (SessionReport, Ran) {
+    let script = repo_dir().join("tests/php/session.php");
+    let mut all: Vec<(&str, &str)> = vars.to_vec();
+    all.push(("NEW_SESSION_ID", id));
+    session_report(dyno_run(
+        rt,
+        slug,
+        &all,
+        &format!("php {}", script.display()),
+    ))
+}
+
+fn session_report(ran: Ran) -> (SessionReport, Ran) {
     assert_eq!(ran.code, Some(0), "php failed: {}", ran.all());
     let report = SessionReport::parse(&ran.stdout)
         .unwrap_or_else(|| panic!("php printed no report: {}", ran.all()));

@@ -43,7 +43,7 @@ fn id(name: &str) -> String {
 
 fn assert_tls_session(setup: &TlsSetup, vars: &[(&str, &str)], db: u32, passwords: &[&str]) {
     let id = id("tls");
-    let (first, ran1) = php_session(&setup.rt, setup.slug.path(), vars, &id);
+    let (first, ran1) = php_new_session(&setup.rt, setup.slug.path(), vars, &id);
     let (second, ran2) = php_session(&setup.rt, setup.slug.path(), vars, &id);
     assert!(
         first.redis_version.starts_with('6'),
@@ -57,10 +57,7 @@ fn assert_tls_session(setup: &TlsSetup, vars: &[(&str, &str)], db: u32, password
     assert_eq!(first.save_handler, "redis");
     assert_eq!((first.visits, second.visits), (Some(1), Some(2)));
     assert_eq!(
-        setup
-            .redis
-            .get(db, &format!("PHPREDIS_SESSION:{id}"))
-            .as_deref(),
+        setup.redis.get(db, &setup.slug.session_key(&id)).as_deref(),
         Some("visits|i:2;")
     );
     assert_tree_has_no_secret(setup.slug.path(), passwords);
