@@ -11,11 +11,24 @@ ensure_packages() {
   command -v curl >/dev/null || missing+=(curl)
   command -v readelf >/dev/null || missing+=(binutils)
   command -v openssl >/dev/null || missing+=(openssl)
+  # The web tier: php-fpm behind nginx or Apache httpd, as Heroku's web dynos run PHP.
+  compgen -G '/usr/sbin/php-fpm*' >/dev/null || missing+=(php-fpm)
+  command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx)
+  [ -x /usr/sbin/apache2 ] || missing+=(apache2)
   if [ "${#missing[@]}" -gt 0 ]; then
     echo "==> Installing Debian packages: ${missing[*]}"
     local sudo=()
     [ "$(id -u)" -eq 0 ] || sudo=(sudo)
     "${sudo[@]}" apt-get update -qq
+    # The tests start nginx, Apache and php-fpm themselves, on ports of their own: keep
+    # the packages from starting the system's services (policy-rc.d 101: "not allowed").
+    local policy=/usr/sbin/policy-rc.d placed=''
+    if [ ! -e "$policy" ]; then
+      printf '#!/bin/sh\nexit 101\n' | "${sudo[@]}" tee "$policy" >/dev/null
+      "${sudo[@]}" chmod 755 "$policy"
+      placed=yes
+    fi
     DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    if [ -n "$placed" ]; then "${sudo[@]}" rm -f "$policy"; fi
   fi
 }

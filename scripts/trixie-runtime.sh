@@ -28,10 +28,10 @@ ROOT=${PHP_REDIS_SESSIONS_TRIXIE_ROOT:-/var/cache/php-redis-sessions/trixie-root
 ROOT=${ROOT%/}
 MIRROR=${PHP_REDIS_SESSIONS_TRIXIE_MIRROR:-http://deb.debian.org/debian}
 SUITE=trixie
-PACKAGES=php8.4-cli,php-redis,redis-server,redis-tools,openssl,ca-certificates,netbase
+PACKAGES=php8.4-cli,php8.4-fpm,php-redis,redis-server,redis-tools,openssl,ca-certificates,netbase,nginx,apache2
 MARKER=.php-redis-sessions-ready
 # Bump the version when the build recipe changes: a different stamp forces a rebuild.
-STAMP="v1 $SUITE minbase $PACKAGES"
+STAMP="v2 $SUITE minbase $PACKAGES"
 CHROOT_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 # Runs inside the chroot: cd to $1, then exec the rest.
 # shellcheck disable=SC2016

@@ -457,7 +457,7 @@ fn concurrent_visits(rt: &Runtime, vars: &[(&str, &str)], concurrency: usize) ->
     let server = WebServer::start(rt, slug.path(), vars, "public", 4);
     let last = server.concurrent_visits(concurrency);
     assert_eq!(last["save_handler"], "redis");
-    (last["visits"].as_u64().unwrap() - 1, server.stderr())
+    (last["visits"].as_u64().unwrap() - 1, server.log())
 }
 
 /// Boot writes nothing: not into the slug, not into /tmp. Every value reaches PHP through

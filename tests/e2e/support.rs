@@ -6,11 +6,10 @@
 pub(crate) use test_support::*;
 
 use std::ffi::OsStr;
-use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 /// Declares each named test function (taking `&Runtime`) twice: `host::NAME` on the
@@ -253,11 +252,90 @@ pub(crate) fn php_session_raw(rt: &Runtime, slug: &Path, vars: &[(&str, &str)], 
     dyno_run(rt, slug, &all, &format!("php {}", script.display()))
 }
 
+/// A web server serving the app in a booted dyno: GET with the session cookie, and the
+/// dyno's log.
+pub(crate) trait Web {
+    fn port(&self) -> u16;
+
+    /// What the dyno logged so far.
+    fn log(&self) -> String;
+
+    /// GET `path` with an optional session cookie (a minute's patience).
+    fn request(&self, path: &str, cookie: Option<&str>) -> http::Response {
+        http::get(self.port(), path, cookie, Duration::from_mins(1))
+    }
+
+    /// GET `path`: the status, the session cookie the response set (if any), the body.
+    fn get(&self, path: &str, cookie: Option<&str>) -> (u16, Option<String>, String) {
+        let response = self.request(path, cookie);
+        (response.status, response.session_cookie, response.body)
+    }
+
+    /// Opens a session, sends `concurrency` requests on it at once, each holding the
+    /// session for 30 ms while it adds a visit; returns what a last request then sees.
+    fn concurrent_visits(&self, concurrency: usize) -> serde_json::Value
+    where
+        Self: Sync,
+    {
+        let (status, cookie, body) = self.get("/", None);
+        assert_eq!(status, 200, "{body}{}", self.log());
+        let cookie = cookie.expect("no session cookie");
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..concurrency)
+                .map(|_| scope.spawn(|| self.get("/?hold_ms=30", Some(&cookie))))
+                .collect();
+            for handle in handles {
+                let (status, _, body) = handle.join().unwrap();
+                assert_eq!(status, 200, "{body}{}", self.log());
+            }
+        });
+        let (_, _, body) = self.get("/", Some(&cookie));
+        serde_json::from_str(body.trim()).unwrap()
+    }
+}
+
+/// A process group started in a dyno, its stderr in a file, stopped on drop.
+struct Running {
+    child: Child,
+    log: PathBuf,
+    _log_dir: tempfile::TempDir,
+}
+
+impl Running {
+    fn spawn(mut command: Command) -> Running {
+        let log_dir = tempfile::tempdir().unwrap();
+        let log = log_dir.path().join("dyno.log");
+        let child = command
+            .process_group(0)
+            .stdout(std::fs::File::create(&log).unwrap())
+            .stderr(std::fs::OpenOptions::new().append(true).open(&log).unwrap())
+            .spawn()
+            .unwrap();
+        Running {
+            child,
+            log,
+            _log_dir: log_dir,
+        }
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        // Everything it started (workers, the front end) is in its process group.
+        let group = format!("-{}", self.child.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+        let _ = self.child.wait();
+    }
+}
+
 /// PHP's built-in web server with several workers, inside a booted dyno.
 pub(crate) struct WebServer {
     pub port: u16,
-    child: Child,
-    pub stderr_path: PathBuf,
+    running: Running,
 }
 
 impl WebServer {
@@ -269,97 +347,86 @@ impl WebServer {
         workers: u32,
     ) -> WebServer {
         let port = free_port();
-        let log_dir = tempfile::tempdir().unwrap().keep();
-        let stderr_path = log_dir.join("web-server.log");
         let mut vars = vars.to_vec();
         let workers = workers.to_string();
         vars.push(("PHP_CLI_SERVER_WORKERS", &workers));
-        let child = dyno_command(
+        let running = Running::spawn(dyno_command(
             rt,
             slug,
             &vars,
             &format!("exec php -S 127.0.0.1:{port} -t {docroot}"),
-        )
-        .process_group(0)
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&stderr_path).unwrap())
-        .spawn()
-        .unwrap();
-        let server = WebServer {
-            port,
-            child,
-            stderr_path,
-        };
+        ));
         let deadline = Instant::now() + Duration::from_secs(10);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(Instant::now() < deadline, "php -S did not start");
             std::thread::sleep(Duration::from_millis(20));
         }
-        server
-    }
-
-    /// GET `path` with an optional session cookie; returns the status, the session cookie
-    /// set by the response (if any) and the body.
-    pub(crate) fn get(&self, path: &str, cookie: Option<&str>) -> (u16, Option<String>, String) {
-        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_mins(1)))
-            .unwrap();
-        let cookie = cookie
-            .map(|c| format!("Cookie: PHPSESSID={c}\r\n"))
-            .unwrap_or_default();
-        // One write: PHP's built-in server rejects a request that arrives in pieces.
-        let request =
-            format!("GET {path} HTTP/1.0\r\nHost: localhost\r\n{cookie}Connection: close\r\n\r\n");
-        stream.write_all(request.as_bytes()).unwrap();
-        let mut response = String::new();
-        stream.read_to_string(&mut response).unwrap();
-        let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
-        let status = head
-            .split(' ')
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0);
-        let set_cookie = head
-            .lines()
-            .filter_map(|l| l.strip_prefix("Set-Cookie: PHPSESSID="))
-            .map(|v| v.split(';').next().unwrap().to_string())
-            .next();
-        (status, set_cookie, body.to_string())
-    }
-
-    pub(crate) fn stderr(&self) -> String {
-        std::fs::read_to_string(&self.stderr_path).unwrap_or_default()
-    }
-
-    /// Opens a session, sends `concurrency` requests on it at once, each holding the
-    /// session for 30 ms while it adds a visit; returns what a last request then sees.
-    pub(crate) fn concurrent_visits(&self, concurrency: usize) -> serde_json::Value {
-        let (status, cookie, body) = self.get("/", None);
-        assert_eq!(status, 200, "{body}{}", self.stderr());
-        let cookie = cookie.expect("no session cookie");
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..concurrency)
-                .map(|_| scope.spawn(|| self.get("/?hold_ms=30", Some(&cookie))))
-                .collect();
-            for handle in handles {
-                let (status, _, body) = handle.join().unwrap();
-                assert_eq!(status, 200, "{body}");
-            }
-        });
-        let (_, _, body) = self.get("/", Some(&cookie));
-        serde_json::from_str(body.trim()).unwrap()
+        WebServer { port, running }
     }
 }
 
-impl Drop for WebServer {
-    fn drop(&mut self) {
-        // The workers are children of the main php process: stop the whole group.
-        let group = format!("-{}", self.child.id());
-        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
-        if let Some(dir) = self.stderr_path.parent() {
-            let _ = std::fs::remove_dir_all(dir);
+impl Web for WebServer {
+    fn port(&self) -> u16 {
+        self.port
+    }
+
+    fn log(&self) -> String {
+        self.running.log()
+    }
+}
+
+/// A web dyno as Heroku runs PHP: php-fpm behind nginx or Apache, started after the
+/// `.profile.d` scripts, so from the environment boot made.
+pub(crate) struct WebDyno {
+    pub stack: WebStack,
+    running: Running,
+    _dir: tempfile::TempDir,
+}
+
+impl WebDyno {
+    pub(crate) fn start(
+        rt: &Runtime,
+        slug: &Path,
+        vars: &[(&str, &str)],
+        frontend: Frontend,
+        workers: u32,
+    ) -> WebDyno {
+        // Inside the slug, which the Debian 13 runtime sees too.
+        let dir = tempfile::Builder::new()
+            .prefix(".web-")
+            .tempdir_in(slug)
+            .unwrap();
+        let stack = WebStack::write(
+            dir.path(),
+            &slug.join("public"),
+            free_port(),
+            frontend,
+            workers,
+        );
+        let running = Running::spawn(dyno_command(
+            rt,
+            slug,
+            vars,
+            &format!("exec bash {}", stack.run_script().display()),
+        ));
+        let dyno = WebDyno {
+            stack,
+            running,
+            _dir: dir,
+        };
+        if let Err(error) = dyno.stack.wait_ready("/__ready.php") {
+            panic!("{error}\n{}", dyno.log());
         }
-        let _ = self.child.wait();
+        dyno
+    }
+}
+
+impl Web for WebDyno {
+    fn port(&self) -> u16 {
+        self.stack.port
+    }
+
+    fn log(&self) -> String {
+        self.running.log()
     }
 }

@@ -170,7 +170,7 @@ fn tls_concurrent_requests_lose_no_write() {
     );
     let value = server.concurrent_visits(24);
     assert_eq!(value["visits"], 26, "writes were lost");
-    assert_no_secret("web server log", &server.stderr(), &[&password]);
+    assert_no_secret("web server log", &server.log(), &[&password]);
 }
 
 /// The compile-time check finds phpredis 6 and has nothing to warn about.
