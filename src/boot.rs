@@ -18,11 +18,13 @@ pub(crate) const LOCK_EXPIRE_VAR: &str = "PHP_REDIS_SESSIONS_INI_LOCK_EXPIRE";
 pub(crate) const LOCK_WAIT_TIME_VAR: &str = "PHP_REDIS_SESSIONS_INI_LOCK_WAIT_TIME";
 pub(crate) const LOCK_RETRIES_VAR: &str = "PHP_REDIS_SESSIONS_INI_LOCK_RETRIES";
 pub(crate) const STRICT_MODE_VAR: &str = "PHP_REDIS_SESSIONS_INI_USE_STRICT_MODE";
+pub(crate) const ECHO_CHECK_VAR: &str = "PHP_REDIS_SESSIONS_INI_ECHO_CHECK_LIVENESS";
 /// Every variable the session ini reads.
 #[cfg(test)]
-pub(crate) const INI_VARS: [&str; 7] = [
+pub(crate) const INI_VARS: [&str; 8] = [
     SAVE_HANDLER_VAR,
     STRICT_MODE_VAR,
+    ECHO_CHECK_VAR,
     SAVE_PATH_VAR,
     LOCKING_VAR,
     LOCK_EXPIRE_VAR,
@@ -141,6 +143,8 @@ pub struct Installed {
     pub ini_dir: Option<String>,
     /// This app's namespace for session keys, made by its first build.
     pub namespace: Option<String>,
+    /// phpredis' major version, as the build found it (`None`: unknown).
+    pub phpredis_major: Option<u32>,
 }
 
 /// Decides the boot for the environment `env` and what the build `installed`.
@@ -205,7 +209,7 @@ fn redis_outcome(
         .ini_dir
         .as_deref()
         .ok_or(Fallback::IniDirUnknown)?;
-    let vars = session_vars(&config, scan_dir.as_deref(), ini_dir);
+    let vars = session_vars(&config, installed, scan_dir.as_deref(), ini_dir);
     if let Some(bytes) = vars
         .iter()
         .map(|(name, value)| name.len() + 1 + value.expose().len())
@@ -312,10 +316,19 @@ fn is_heroku_redis_color(name: &str) -> bool {
         .is_some_and(|color| !color.is_empty() && color.bytes().all(|b| b.is_ascii_uppercase()))
 }
 
-fn session_vars(config: &SessionConfig, scan_dir: Option<&str>, ini_dir: &str) -> Vec<Var> {
+fn session_vars(
+    config: &SessionConfig,
+    installed: &Installed,
+    scan_dir: Option<&str>,
+    ini_dir: &str,
+) -> Vec<Var> {
     [
         (SAVE_HANDLER_VAR, config.save_handler.to_string()),
         (STRICT_MODE_VAR, u8::from(config.strict_mode).to_string()),
+        (
+            ECHO_CHECK_VAR,
+            u8::from(echo_check_liveness(installed.phpredis_major)).to_string(),
+        ),
         (SAVE_PATH_VAR, config.save_path.expose().clone()),
         (LOCKING_VAR, u8::from(config.locking).to_string()),
         (LOCK_EXPIRE_VAR, config.lock_expire.to_string()),
@@ -326,6 +339,17 @@ fn session_vars(config: &SessionConfig, scan_dir: Option<&str>, ini_dir: &str) -
     .into_iter()
     .map(|(name, value)| (name, Secret::new(value)))
     .collect()
+}
+
+/// phpredis checks a pooled persistent connection before reusing it with `AUTH` + `ECHO`
+/// (one round trip); on phpredis 6 that costs a second `AUTH` too (upstream issue 2536).
+/// Measured behind php-fpm: with the check off, phpredis 6 saves one round trip per
+/// request and still recovers from a Redis that died silently after one failed request
+/// per worker, exactly as with it on; phpredis 5.3 with it off never recovers (every
+/// request fails after the read timeout). So off from phpredis 6 on, on before, and on
+/// when the build could not tell.
+fn echo_check_liveness(phpredis_major: Option<u32>) -> bool {
+    phpredis_major.is_none_or(|major| major < 6)
 }
 
 /// Adds `ini_dir` to PHP's ini scan path. An unset (or empty) path becomes `:ini_dir`, whose
@@ -353,6 +377,7 @@ mod tests {
         Installed {
             ini_dir: Some(INI_DIR.into()),
             namespace: None,
+            phpredis_major: None,
         }
     }
 
@@ -377,6 +402,7 @@ mod tests {
             [
                 SAVE_HANDLER_VAR,
                 STRICT_MODE_VAR,
+                ECHO_CHECK_VAR,
                 SAVE_PATH_VAR,
                 LOCKING_VAR,
                 LOCK_EXPIRE_VAR,
@@ -685,7 +711,7 @@ mod tests {
         // A few hundred servers are fine.
         let urls: Vec<String> = (0..200).map(|i| format!("redis://h{i}:1")).collect();
         let plan = plan_for(&[("REDIS_URL", &urls.join(","))]);
-        assert_eq!(plan.vars.len(), 8);
+        assert_eq!(plan.vars.len(), 9);
         for (name, value) in &plan.vars {
             assert!(name.len() + 1 + value.expose().len() <= MAX_EXPORT);
         }
@@ -704,6 +730,18 @@ mod tests {
         ] {
             assert!(!shown.contains("Sekr1t"), "{shown}");
             assert!(!shown.contains("auth="), "{shown}");
+        }
+    }
+
+    #[test]
+    fn the_liveness_check_follows_the_phpredis_version() {
+        for (major, echo) in [(None, "1"), (Some(5), "1"), (Some(6), "0"), (Some(7), "0")] {
+            let installed = Installed {
+                phpredis_major: major,
+                ..installed()
+            };
+            let plan = plan(&Vars::new([("REDIS_URL", "redis://h")]), &installed);
+            assert_eq!(var(&plan, ECHO_CHECK_VAR), Some(echo), "{major:?}");
         }
     }
 }

@@ -75,10 +75,15 @@ pub(crate) fn run(input: &Input<'_>, mut on_event: impl FnMut(Event)) -> Result<
     let requirement = app::detect(input.app_dir, input.composer_var, input.install_dev)
         .map_err(BuildError::App)?;
     on_event(Event::Required(requirement));
-    on_event(Event::PhpChecked(match &input.php {
+    let check = match &input.php {
         PhpLocation::InBuildDir(build_dir) => php_check::check_classic(build_dir),
         PhpLocation::OnPath(path) => php_check::check_on_path(path),
-    }));
+    };
+    let phpredis = match &check {
+        PhpCheck::Loaded { version } => Some(version.clone()),
+        PhpCheck::Skipped | PhpCheck::NotLoaded | PhpCheck::Failed(_) => None,
+    };
+    on_event(Event::PhpChecked(check));
     let cache = layout::namespace_cache(&input.cache, input.platform == Platform::Cnb);
     let namespace = match layout::keep_namespace(&cache) {
         Ok((namespace, new)) => {
@@ -90,10 +95,13 @@ pub(crate) fn run(input: &Input<'_>, mut on_event: impl FnMut(Event)) -> Result<
             None
         }
     };
-    let namespace = namespace.as_deref();
+    let facts = layout::Facts {
+        namespace,
+        phpredis,
+    };
     match input.platform {
-        Platform::Classic => layout::install_classic(&input.target, namespace),
-        Platform::Cnb => layout::install_cnb_layer(&input.target, namespace),
+        Platform::Classic => layout::install_classic(&input.target, &facts),
+        Platform::Cnb => layout::install_cnb_layer(&input.target, &facts),
     }
     .map_err(BuildError::Install)?;
     on_event(Event::Installed);

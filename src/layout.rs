@@ -27,6 +27,16 @@ pub(crate) const PROFILE_SCRIPT_PATH: &str = ".profile.d/200-php-redis-sessions.
 
 /// This app's namespace for session keys, beside `conf.d/` in the slug and the layer.
 pub(crate) const NAMESPACE_NAME: &str = "namespace";
+/// The phpredis version the build found, beside it: boot picks settings by version.
+pub(crate) const PHPREDIS_NAME: &str = "phpredis";
+
+/// What the build learned that boot needs, written beside the session ini. Nothing
+/// secret: a namespace of random digits and a version number.
+pub(crate) struct Facts {
+    pub(crate) namespace: Option<String>,
+    /// phpredis' version, as the PHP buildpack's PHP reported it.
+    pub(crate) phpredis: Option<String>,
+}
 
 /// CNB: the launch layer this buildpack writes, `<layers>/sessions/`.
 pub(crate) const LAYER_NAME: &str = "sessions";
@@ -42,10 +52,10 @@ pub(crate) const EXEC_D_SCRIPT: &str = include_str!("../files/exec-d.sh");
 
 /// Installs the classic slug's files under `build_dir`: the helper, the session ini and
 /// the namespace in `.php-redis-sessions/`, and the `.profile.d` script.
-pub(crate) fn install_classic(build_dir: &Path, namespace: Option<&str>) -> io::Result<()> {
+pub(crate) fn install_classic(build_dir: &Path, facts: &Facts) -> io::Result<()> {
     let root = build_dir.join(CLASSIC_ROOT);
     install_helper_tree(&root, CLASSIC_HELPER_DIR)?;
-    install_namespace(&root, namespace)?;
+    install_facts(&root, facts)?;
     write_file(&build_dir.join(PROFILE_SCRIPT_PATH), PROFILE_SCRIPT, 0o644)
 }
 
@@ -88,11 +98,16 @@ fn is_namespace(text: &str) -> bool {
             .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase())
 }
 
-fn install_namespace(root: &Path, namespace: Option<&str>) -> io::Result<()> {
-    match namespace {
-        Some(namespace) => write_file(&root.join(NAMESPACE_NAME), &format!("{namespace}\n"), 0o644),
-        None => Ok(()),
+fn install_facts(root: &Path, facts: &Facts) -> io::Result<()> {
+    for (name, value) in [
+        (NAMESPACE_NAME, &facts.namespace),
+        (PHPREDIS_NAME, &facts.phpredis),
+    ] {
+        if let Some(value) = value {
+            write_file(&root.join(name), &format!("{value}\n"), 0o644)?;
+        }
     }
+    Ok(())
 }
 
 /// Writes `<layers>/sessions/` afresh (a launch layer from an earlier build is never
@@ -101,7 +116,7 @@ fn install_namespace(root: &Path, namespace: Option<&str>) -> io::Result<()> {
 /// layer's `bin/`, makes it the doctor command), `exec.d/php-redis-sessions` (the script
 /// that runs it at launch) and `conf.d/php-redis-sessions.ini`. Nothing in it depends on
 /// the app, the environment or the build.
-pub(crate) fn install_cnb_layer(layers_dir: &Path, namespace: Option<&str>) -> io::Result<()> {
+pub(crate) fn install_cnb_layer(layers_dir: &Path, facts: &Facts) -> io::Result<()> {
     let layer = layers_dir.join(LAYER_NAME);
     match fs::remove_dir_all(&layer) {
         Err(error) if error.kind() != io::ErrorKind::NotFound => return Err(error),
@@ -113,8 +128,8 @@ pub(crate) fn install_cnb_layer(layers_dir: &Path, namespace: Option<&str>) -> i
         EXEC_D_SCRIPT,
         0o755,
     )?;
-    install_namespace(&layer, namespace)?;
-    if namespace.is_some() {
+    install_facts(&layer, facts)?;
+    if facts.namespace.is_some() {
         let kept = cnb_spec::layer_toml(LayerTypes {
             launch: false,
             build: false,
@@ -218,6 +233,9 @@ pub(crate) fn own_installed() -> Installed {
             .ok()
             .map(|text| text.trim().to_string())
             .filter(|text| is_namespace(text)),
+        phpredis_major: fs::read_to_string(root.join(PHPREDIS_NAME))
+            .ok()
+            .and_then(|text| text.trim().split('.').next()?.parse().ok()),
     }
 }
 

@@ -30,6 +30,6 @@ fuzz_target!(|data: &[u8]| {
         ("PHP_REDIS_SESSIONS_LOCK_RETRIES", setting.as_str()),
         ("PHP_REDIS_SESSIONS_PREFIX", setting.as_str()),
     ]);
-    let plan = session_config::plan(&vars, &Installed { ini_dir: Some("/app/.php-redis-sessions/conf.d".into()), namespace: Some("0123abcd".into()) });
+    let plan = session_config::plan(&vars, &Installed { ini_dir: Some("/app/.php-redis-sessions/conf.d".into()), namespace: Some("0123abcd".into()), phpredis_major: Some(6) });
     assert!(plan.vars.is_empty() || plan.vars.len() == 7);
 });

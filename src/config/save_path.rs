@@ -8,6 +8,16 @@ use super::settings::{Settings, format_seconds};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_encode};
 /// phpredis' key prefix for sessions of the `redis` handler.
 pub(crate) const DEFAULT_PREFIX: &str = "PHPREDIS_SESSION:";
+/// The session handler's own persistent connections (see [`common_query`]).
+pub(crate) const PERSISTENT_ID: &str = "php-redis-sessions";
+
+/// Which of phpredis' session handlers a save path is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Handler {
+    Redis,
+    Cluster,
+}
+
 /// phpredis' key prefix for sessions of the `rediscluster` handler.
 pub(crate) const CLUSTER_DEFAULT_PREFIX: &str = "PHPREDIS_CLUSTER_SESSION:";
 
@@ -133,7 +143,7 @@ fn single_path(server: &Server, settings: &Settings, shards: bool, key_prefix: &
     if key_prefix != DEFAULT_PREFIX {
         query.push(format!("prefix={}", encode(key_prefix.as_bytes())));
     }
-    common_query(&mut query, settings, server.tls);
+    common_query(&mut query, settings, server.tls, Handler::Redis);
     let scheme = if server.tls { "tls" } else { "tcp" };
     format!(
         "{scheme}://{}:{}?{}",
@@ -173,7 +183,7 @@ fn cluster(
     if key_prefix != CLUSTER_DEFAULT_PREFIX {
         query.push(format!("prefix={}", encode(key_prefix.as_bytes())));
     }
-    common_query(&mut query, settings, first.tls);
+    common_query(&mut query, settings, first.tls, Handler::Cluster);
     Ok(SessionConfig {
         save_handler: "rediscluster",
         strict_mode: settings.strict_mode,
@@ -196,8 +206,15 @@ fn cluster(
 }
 
 /// The options every server gets: persistence, timeouts and TLS.
-fn common_query(query: &mut Vec<String>, settings: &Settings, tls: bool) {
+fn common_query(query: &mut Vec<String>, settings: &Settings, tls: bool, handler: Handler) {
     query.push(format!("persistent={}", u8::from(settings.persistent)));
+    // A persistent id of the session handler's own: phpredis shares a persistent
+    // connection between everyone who asks for the same host and timeout, so an app that
+    // `pconnect`s to the same Redis and `select`s another database would move the
+    // sessions there. (The cluster handler takes no persistent id.)
+    if settings.persistent && handler == Handler::Redis {
+        query.push(format!("persistent_id={PERSISTENT_ID}"));
+    }
     query.push(format!("timeout={}", format_seconds(settings.timeout)));
     query.push(format!(
         "read_timeout={}",
@@ -252,8 +269,11 @@ mod tests {
             .clone()
     }
 
-    const TAIL: &str = "persistent=1&timeout=5&read_timeout=5";
-    const TLS_TAIL: &str =
+    const TAIL: &str = "persistent=1&persistent_id=php-redis-sessions&timeout=5&read_timeout=5";
+    const TLS_TAIL: &str = "persistent=1&persistent_id=php-redis-sessions&timeout=5&read_timeout=5\
+        &stream[verify_peer]=0&stream[verify_peer_name]=0";
+    const CLUSTER_TAIL: &str = "persistent=1&timeout=5&read_timeout=5";
+    const CLUSTER_TLS_TAIL: &str =
         "persistent=1&timeout=5&read_timeout=5&stream[verify_peer]=0&stream[verify_peer_name]=0";
 
     #[test]
@@ -459,7 +479,7 @@ mod tests {
                 .unwrap()
                 .save_path
                 .expose(),
-            "tls://host:1?persistent=1&timeout=5&read_timeout=5&stream[verify_peer]=1&stream[verify_peer_name]=1"
+            "tls://host:1?persistent=1&persistent_id=php-redis-sessions&timeout=5&read_timeout=5&stream[verify_peer]=1&stream[verify_peer_name]=1"
         );
     }
 
@@ -551,7 +571,7 @@ mod tests {
         assert_eq!(
             config.save_path.expose(),
             &format!(
-                "seed[]=10.0.0.1%3A7000&seed[]=10.0.0.2%3A7001&auth[]=app&auth[]=p%2Cw&{TAIL}"
+                "seed[]=10.0.0.1%3A7000&seed[]=10.0.0.2%3A7001&auth[]=app&auth[]=p%2Cw&{CLUSTER_TAIL}"
             )
         );
         assert!(!config.locking);
@@ -565,7 +585,7 @@ mod tests {
         let config = derive("rediss://:pw@h:7000/3", &settings).unwrap();
         assert_eq!(
             config.save_path.expose(),
-            &format!("seed[]=h%3A7000&auth=pw&{TLS_TAIL}")
+            &format!("seed[]=h%3A7000&auth=pw&{CLUSTER_TLS_TAIL}")
         );
         assert_eq!(config.summary.database, Some(3));
     }
@@ -597,7 +617,7 @@ mod tests {
         let config = derive("redis://h:7000", &settings).unwrap();
         assert_eq!(
             config.save_path.expose(),
-            &format!("seed[]=h%3A7000&prefix=app%3A&{TAIL}")
+            &format!("seed[]=h%3A7000&prefix=app%3A&{CLUSTER_TAIL}")
         );
         assert_eq!(config.summary.key_prefix, "app:");
     }

@@ -17,7 +17,7 @@ mod web;
 
 pub use fs::{copy_dir, copy_file, mode_listing, walk, write_executable};
 pub use process::{Ran, free_port, run, unique_session_id};
-pub use proxy::Proxy;
+pub use proxy::{Outage, Proxy};
 pub use redis::{Conn, Redis, RedisOptions, Reply};
 pub use runtime::{Runtime, repo_dir};
 pub use secrets::{

@@ -3,6 +3,8 @@
 //! that died without closing anything (a host gone, a connection tracked away): the
 //! connections open now stay open and never carry a byte again; new ones work.
 //! [`Proxy::cut`] closes every connection open now, as a restarted Redis does.
+//! [`Proxy::outage`] makes it a Redis that is down, refusing (closed at once) or
+//! unreachable (accepted, never answered), until [`Proxy::heal`].
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
@@ -18,10 +20,27 @@ struct Link {
     silenced: AtomicBool,
 }
 
+/// What the proxy does with new connections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outage {
+    /// Closed at once, as a connection to a stopped Redis is refused.
+    Refused,
+    /// Accepted and never answered, as a host that is gone.
+    Unreachable,
+}
+
+const FORWARD: usize = 0;
+const REFUSE: usize = 1;
+const BLACKHOLE: usize = 2;
+
 pub struct Proxy {
     pub port: u16,
+    mode: Arc<AtomicUsize>,
     links: Arc<Mutex<Vec<Arc<Link>>>>,
     accepted: Arc<AtomicUsize>,
+    /// Chunks the clients sent: one per round trip for a client that waits for each
+    /// answer (pipelined commands arrive in one chunk).
+    sent: Arc<AtomicUsize>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
@@ -34,15 +53,38 @@ impl Proxy {
         let port = listener.local_addr().unwrap().port();
         let links: Arc<Mutex<Vec<Arc<Link>>>> = Arc::default();
         let accepted = Arc::new(AtomicUsize::new(0));
+        let sent = Arc::new(AtomicUsize::new(0));
         let stop = Arc::new(AtomicBool::new(false));
+        let mode = Arc::new(AtomicUsize::new(FORWARD));
         let thread = {
-            let (links, accepted, stop) = (links.clone(), accepted.clone(), stop.clone());
+            let (links, accepted, sent, stop, mode) = (
+                links.clone(),
+                accepted.clone(),
+                sent.clone(),
+                stop.clone(),
+                mode.clone(),
+            );
             std::thread::spawn(move || {
                 for client in listener.incoming() {
                     if stop.load(Ordering::SeqCst) {
                         break;
                     }
                     let Ok(client) = client else { continue };
+                    match mode.load(Ordering::SeqCst) {
+                        REFUSE => {
+                            let _ = client.shutdown(Shutdown::Both);
+                            continue;
+                        }
+                        BLACKHOLE => {
+                            links.lock().unwrap().push(Arc::new(Link {
+                                upstream: client.try_clone().unwrap(),
+                                client,
+                                silenced: AtomicBool::new(true),
+                            }));
+                            continue;
+                        }
+                        _ => {}
+                    }
                     let Ok(upstream) = TcpStream::connect(target) else {
                         continue; // the client sees its connection closed: Redis is down
                     };
@@ -53,15 +95,17 @@ impl Proxy {
                         silenced: AtomicBool::new(false),
                     });
                     links.lock().unwrap().push(link.clone());
-                    pump(&link, true, delay);
-                    pump(&link, false, delay);
+                    pump(&link, Some(sent.clone()), delay);
+                    pump(&link, None, delay);
                 }
             })
         };
         Proxy {
             port,
+            mode,
             links,
             accepted,
+            sent,
             stop,
             thread: Some(thread),
         }
@@ -74,6 +118,26 @@ impl Proxy {
         }
     }
 
+    /// Redis goes down: open connections are closed (refused) or silenced (unreachable),
+    /// and so are new ones, until [`Proxy::heal`].
+    pub fn outage(&self, outage: Outage) {
+        match outage {
+            Outage::Refused => {
+                self.mode.store(REFUSE, Ordering::SeqCst);
+                self.cut();
+            }
+            Outage::Unreachable => {
+                self.mode.store(BLACKHOLE, Ordering::SeqCst);
+                self.silence();
+            }
+        }
+    }
+
+    /// Redis is back: new connections are forwarded again.
+    pub fn heal(&self) {
+        self.mode.store(FORWARD, Ordering::SeqCst);
+    }
+
     /// Closes every connection open now.
     pub fn cut(&self) {
         for link in self.links.lock().unwrap().drain(..) {
@@ -83,16 +147,22 @@ impl Proxy {
     }
 
     /// Connections accepted so far.
-    #[must_use]
     pub fn accepted(&self) -> usize {
         self.accepted.load(Ordering::SeqCst)
     }
+
+    /// Chunks sent by the clients so far: their round trips.
+    pub fn round_trips(&self) -> usize {
+        self.sent.load(Ordering::SeqCst)
+    }
 }
 
-/// Copies one direction of `link` until either side closes; a silenced link's bytes are
-/// read and dropped, so its peer waits for an answer that never comes.
-fn pump(link: &Arc<Link>, to_upstream: bool, delay: Duration) {
+/// Copies one direction of `link` until either side closes, counting the chunks in
+/// `sent` (the clients' direction); a silenced link's bytes are read and dropped, so its
+/// peer waits for an answer that never comes.
+fn pump(link: &Arc<Link>, sent: Option<Arc<AtomicUsize>>, delay: Duration) {
     let link = link.clone();
+    let to_upstream = sent.is_some();
     std::thread::spawn(move || {
         let (mut from, mut to) = if to_upstream {
             (&link.client, &link.upstream)
@@ -109,6 +179,9 @@ fn pump(link: &Arc<Link>, to_upstream: bool, delay: Duration) {
             };
             if link.silenced.load(Ordering::SeqCst) {
                 continue;
+            }
+            if let Some(sent) = &sent {
+                sent.fetch_add(1, Ordering::SeqCst);
             }
             if !delay.is_zero() {
                 std::thread::sleep(delay);

@@ -18,9 +18,10 @@ fn example_app() -> PathBuf {
 }
 
 /// The names exec.d sets when there is a usable URL, in the order it writes them.
-const EXEC_D_VARS: [&str; 8] = [
+const EXEC_D_VARS: [&str; 9] = [
     "PHP_REDIS_SESSIONS_INI_SAVE_HANDLER",
     "PHP_REDIS_SESSIONS_INI_USE_STRICT_MODE",
+    "PHP_REDIS_SESSIONS_INI_ECHO_CHECK_LIVENESS",
     "PHP_REDIS_SESSIONS_INI_SAVE_PATH",
     "PHP_REDIS_SESSIONS_INI_LOCKING_ENABLED",
     "PHP_REDIS_SESSIONS_INI_LOCK_EXPIRE",
@@ -495,7 +496,7 @@ fn exec_d_sets_what_classic_boot_exports() {
         .lines()
         .filter_map(|l| l.split_once('='))
         .collect();
-    for name in &EXEC_D_VARS[..7] {
+    for name in &EXEC_D_VARS[..8] {
         assert_eq!(launch.env[*name], classic[name], "{name}");
     }
     let ini_dir = |helper: &Path| {

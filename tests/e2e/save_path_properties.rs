@@ -150,7 +150,7 @@ proptest! {
         if let Some(scan) = &scan {
             vars.push(("PHP_INI_SCAN_DIR", scan.as_str()));
         }
-        let plan = session_config::plan(&Vars::new(vars), &Installed { ini_dir: Some("/app/.php-redis-sessions/conf.d".into()), namespace: None });
+        let plan = session_config::plan(&Vars::new(vars), &Installed { ini_dir: Some("/app/.php-redis-sessions/conf.d".into()), namespace: None, phpredis_major: None });
         // Either sessions go to Redis (all variables set) or nothing is set at all.
         prop_assert!(plan.vars.is_empty() || plan.vars.len() == 7);
     }

@@ -97,6 +97,27 @@ pub(crate) fn session_key(root: &Path, id: &str) -> String {
     format!("PHPREDIS_SESSION:{}:{id}", namespace(root))
 }
 
+/// Builds the app in `app` as `build` does, with the PHP of runtime `rt` where the PHP
+/// buildpack leaves its own (`.heroku/php/bin/php`), so that compile finds that PHP's
+/// phpredis, as it does on Heroku.
+pub(crate) fn build_with_php(
+    rt: &Runtime,
+    buildpack: &Buildpack,
+    app: &Path,
+    config: &[(&str, &str)],
+) -> Slug {
+    let with_php = tempfile::tempdir().unwrap();
+    copy_dir(app, with_php.path());
+    let bin = with_php.path().join(".heroku/php/bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let php = match rt {
+        Runtime::Host => "exec php \"$@\"".to_string(),
+        Runtime::Trixie { script } => format!("exec {} run -- php \"$@\"", script.display()),
+    };
+    write_executable(&bin.join("php"), &format!("#!/bin/sh\n{php}\n"));
+    build(buildpack, with_php.path(), config)
+}
+
 /// Builds the app in `app` (copied first) with config vars `config` in `ENV_DIR`.
 pub(crate) fn build(buildpack: &Buildpack, app: &Path, config: &[(&str, &str)]) -> Slug {
     let build_dir = tempfile::tempdir().unwrap();
@@ -396,13 +417,10 @@ impl WebDyno {
             .prefix(".web-")
             .tempdir_in(slug)
             .unwrap();
-        let stack = WebStack::write(
-            dir.path(),
-            &slug.join("public"),
-            free_port(),
-            frontend,
-            workers,
-        );
+        // The test pages (tests/php/web): count a visit, read only, the app's own phpredis.
+        let docroot = dir.path().join("docroot");
+        copy_dir(&repo_dir().join("tests/php/web"), &docroot);
+        let stack = WebStack::write(dir.path(), &docroot, free_port(), frontend, workers);
         let running = Running::spawn(dyno_command(
             rt,
             slug,

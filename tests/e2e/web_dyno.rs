@@ -1,40 +1,345 @@
 //! Production's shape: a web dyno's php-fpm behind nginx or Apache httpd, booted by the
 //! buildpack's `.profile.d` script, with Redis a network hop away (a proxy that can cut
-//! or silence its connections). What a user of a Heroku web dyno would check: sessions
-//! in Redis under the expected key, no write lost under concurrency, how many requests
-//! fail when Redis restarts or dies, that an outage answers fast and passes, that the
-//! app's own phpredis connections cannot move the sessions, and that new credentials
-//! after a restart just work.
+//! or silence its connections, or be down). What a user of a Heroku web dyno would
+//! check: sessions in Redis under the expected key, no write lost under concurrency, how
+//! many requests fail when Redis restarts or dies, that an outage answers within the
+//! timeouts and passes, that the app's own phpredis connections cannot move the sessions,
+//! that new credentials after a restart just work, and how many round trips a request
+//! costs.
 
 use crate::support::*;
+use std::time::Duration;
 
 fn example_app() -> std::path::PathBuf {
     repo_dir().join("example")
 }
 
-/// 40 requests at once on one session through php-fpm: none of their visits is lost.
-fn concurrent_requests_through_php_fpm(rt: &Runtime, frontend: Frontend) {
-    let redis = Redis::start_in(rt);
-    let slug = build(&Buildpack::assemble(), &example_app(), &[]);
-    let url = format!("redis://127.0.0.1:{}", redis.port);
-    let dyno = WebDyno::start(rt, slug.path(), &[("REDIS_URL", &url)], frontend, 4);
+/// A Redis with a password behind a proxy, a slug, and what to set for the dyno.
+struct Setup {
+    redis: Redis,
+    proxy: Proxy,
+    slug: Slug,
+    url: String,
+    _tls: Option<TlsFiles>,
+    /// An ini directory added before boot's (`PHP_INI_SCAN_DIR`), for the test's own
+    /// PHP settings.
+    scan_dir: String,
+}
+
+const PASSWORD: &str = "Sekr1t-web,&+%";
+
+impl Setup {
+    fn new(rt: &Runtime, tls: bool) -> Setup {
+        let files = tls.then(TlsFiles::create);
+        let redis = match &files {
+            Some(files) => Redis::start_tls(rt, files),
+            None => Redis::start_in(rt),
+        };
+        redis.require_password(PASSWORD);
+        let port = if tls { redis.tls_port } else { redis.port };
+        let proxy = Proxy::start(format!("127.0.0.1:{port}").parse().unwrap(), Duration::ZERO);
+        let slug = build_with_php(rt, &Buildpack::assemble(), &example_app(), &[]);
+        let extra = slug.path().join("test-ini");
+        std::fs::create_dir_all(&extra).unwrap();
+        let mut ini = String::new();
+        if let Some(files) = &files {
+            // phpredis 5.3 ignores the save path's TLS options and verifies with PHP's
+            // default CAs: let them include the test's own, as a real CA would be.
+            let ca = extra.join("ca.pem");
+            std::fs::copy(files.cert(), &ca).unwrap();
+            ini = format!("openssl.cafile = \"{}\"\n", ca.display());
+        }
+        std::fs::write(extra.join("test.ini"), ini).unwrap();
+        let scheme = if tls { "rediss" } else { "redis" };
+        Setup {
+            url: format!(
+                "{scheme}://:{}@127.0.0.1:{}",
+                url_encode(PASSWORD),
+                proxy.port
+            ),
+            redis,
+            proxy,
+            slug,
+            _tls: files,
+            scan_dir: format!(":{}", extra.display()),
+        }
+    }
+
+    fn dyno(
+        &self,
+        rt: &Runtime,
+        frontend: Frontend,
+        workers: u32,
+        vars: &[(&str, &str)],
+    ) -> WebDyno {
+        let mut all = vec![
+            ("REDIS_URL", self.url.as_str()),
+            ("PHP_INI_SCAN_DIR", self.scan_dir.as_str()),
+        ];
+        all.extend_from_slice(vars);
+        WebDyno::start(rt, self.slug.path(), &all, frontend, workers)
+    }
+}
+
+fn visits(body: &str) -> Option<u64> {
+    serde_json::from_str::<serde_json::Value>(body.trim())
+        .ok()?
+        .get("visits")?
+        .as_u64()
+}
+
+/// 40 requests at once on one session through php-fpm: none of their visits is lost,
+/// the session is under the expected key, and the dyno's log has no warning and no
+/// secret.
+fn concurrent_requests(rt: &Runtime, frontend: Frontend, tls: bool) {
+    let setup = Setup::new(rt, tls);
+    let dyno = setup.dyno(rt, frontend, 4, &[]);
     let last = dyno.concurrent_visits(40);
-    assert_eq!(last["save_handler"], "redis", "{}", dyno.log());
-    assert_eq!(last["visits"], 42, "writes were lost: {}", dyno.log());
+    let log = dyno.log();
+    assert_eq!(last["save_handler"], "redis", "{log}");
+    assert_eq!(last["visits"], 42, "writes were lost: {log}");
     let id = last["session_id"].as_str().unwrap();
     assert_eq!(
-        redis.get(0, &slug.session_key(id)).as_deref(),
+        setup.redis.get(0, &setup.slug.session_key(id)).as_deref(),
         Some("visits|i:42;")
     );
-    assert_eq!(dyno.log().matches("WARNING").count(), 0, "{}", dyno.log());
+    assert!(!log.contains("Warning"), "{log}");
+    assert_no_secret("the dyno's log", &log, &[PASSWORD]);
 }
 
 fn nginx_concurrent_requests(rt: &Runtime) {
-    concurrent_requests_through_php_fpm(rt, Frontend::Nginx);
+    concurrent_requests(rt, Frontend::Nginx, false);
 }
 
 fn apache_concurrent_requests(rt: &Runtime) {
-    concurrent_requests_through_php_fpm(rt, Frontend::Apache);
+    concurrent_requests(rt, Frontend::Apache, false);
 }
 
-in_both_runtimes!(nginx_concurrent_requests, apache_concurrent_requests);
+fn nginx_concurrent_requests_over_tls(rt: &Runtime) {
+    concurrent_requests(rt, Frontend::Nginx, true);
+}
+
+fn apache_concurrent_requests_over_tls(rt: &Runtime) {
+    concurrent_requests(rt, Frontend::Apache, true);
+}
+
+/// Requests on one session after `event`, each checked to see one visit more than the
+/// last: (failed, slowest). Before it, enough requests that every worker holds a
+/// connection.
+fn requests_after(dyno: &WebDyno, count: u32, event: impl FnOnce()) -> (u32, Duration) {
+    let (_, cookie, body) = dyno.get("/", None);
+    let cookie = cookie.unwrap_or_else(|| panic!("{body}{}", dyno.log()));
+    let mut last = 1;
+    for _ in 0..12 {
+        let (status, _, body) = dyno.get("/", Some(&cookie));
+        assert_eq!((status, visits(&body)), (200, Some(last + 1)), "{body}");
+        last += 1;
+    }
+    event();
+    let (mut failed, mut slowest) = (0, Duration::ZERO);
+    for _ in 0..count {
+        let response = dyno.request("/", Some(&cookie));
+        slowest = slowest.max(response.elapsed);
+        match visits(&response.body) {
+            Some(seen) if response.status == 200 && seen == last + 1 => last = seen,
+            _ => failed += 1,
+        }
+    }
+    (failed, slowest)
+}
+
+/// Redis restarted under load (every connection closed): no request fails, on either
+/// phpredis, over TCP and TLS.
+fn redis_restart_fails_no_request(rt: &Runtime) {
+    for tls in [false, true] {
+        let setup = Setup::new(rt, tls);
+        let dyno = setup.dyno(rt, Frontend::Nginx, 4, &[]);
+        let (failed, _) = requests_after(&dyno, 24, || setup.proxy.cut());
+        assert_eq!(failed, 0, "tls {tls}: {}", dyno.log());
+        assert_no_secret("the dyno's log", &dyno.log(), &[PASSWORD]);
+    }
+}
+
+/// Redis dying silently (connections that stay open and never answer): each worker
+/// fails one request, after the read timeout, and then all is well again. This is the
+/// best phpredis' own handler does with either liveness setting it gets by default (on
+/// phpredis 5.3 with the check off, no request would succeed again).
+fn silent_redis_death_fails_one_request_per_worker(rt: &Runtime) {
+    let setup = Setup::new(rt, false);
+    let workers = 4;
+    let dyno = setup.dyno(
+        rt,
+        Frontend::Nginx,
+        workers,
+        &[("PHP_REDIS_SESSIONS_READ_TIMEOUT", "1")],
+    );
+    let (failed, slowest) = requests_after(&dyno, 24, || setup.proxy.silence());
+    assert!(
+        (1..=workers).contains(&failed),
+        "{failed} failed: {}",
+        dyno.log()
+    );
+    assert!(slowest < Duration::from_secs(3), "{slowest:?}");
+    let (failed_later, _) = requests_after(&dyno, 12, || {});
+    assert_eq!(failed_later, 0, "{}", dyno.log());
+}
+
+/// Redis down, refusing or unreachable: every request answers, none hangs (refused: at
+/// once; unreachable: phpredis waits out the timeout at each of its steps, up to four of
+/// them, here 1 s each); and once Redis is back, the sessions carry on where they were,
+/// with their data.
+fn outage_answers_in_time_and_passes(rt: &Runtime) {
+    for outage in [Outage::Refused, Outage::Unreachable] {
+        let setup = Setup::new(rt, false);
+        let dyno = setup.dyno(
+            rt,
+            Frontend::Nginx,
+            2,
+            &[
+                ("PHP_REDIS_SESSIONS_TIMEOUT", "1"),
+                ("PHP_REDIS_SESSIONS_READ_TIMEOUT", "1"),
+            ],
+        );
+        let (_, cookie, _) = dyno.get("/", None);
+        let cookie = cookie.unwrap();
+        let (_, _, body) = dyno.get("/", Some(&cookie));
+        assert_eq!(visits(&body), Some(2));
+        setup.proxy.outage(outage);
+        for _ in 0..4 {
+            let response = dyno.request("/", Some(&cookie));
+            let limit = match outage {
+                Outage::Refused => Duration::from_secs(1),
+                Outage::Unreachable => Duration::from_secs(5),
+            };
+            assert!(
+                response.elapsed < limit,
+                "{outage:?}: {:?}",
+                response.elapsed
+            );
+        }
+        setup.proxy.heal();
+        let mut resumed = None;
+        for _ in 0..8 {
+            let (status, _, body) = dyno.get("/", Some(&cookie));
+            if status == 200 && visits(&body).is_some_and(|v| v >= 3) {
+                resumed = visits(&body);
+                break;
+            }
+        }
+        assert_eq!(resumed, Some(3), "{outage:?}: {}", dyno.log());
+    }
+}
+
+/// An app whose own code `pconnect`s to the same Redis (with the same timeout as the
+/// sessions) and switches to database 3 does not move the sessions there: the session
+/// handler's persistent connections have an id of their own. (Without it, every session
+/// of these 8 requests landed in database 3.)
+fn app_pconnect_does_not_move_sessions(rt: &Runtime) {
+    let setup = Setup::new(rt, false);
+    let port = setup.proxy.port.to_string();
+    let dyno = setup.dyno(
+        rt,
+        Frontend::Nginx,
+        1,
+        &[
+            ("APP_REDIS_HOST", "127.0.0.1"),
+            ("APP_REDIS_PORT", &port),
+            ("APP_REDIS_PASSWORD", PASSWORD),
+            ("APP_REDIS_TIMEOUT", "5"),
+        ],
+    );
+    for _ in 0..8 {
+        let (status, _, body) = dyno.get("/app_pconnect.php", None);
+        assert_eq!(status, 200, "{body}");
+        let (status, _, body) = dyno.get("/", None);
+        assert_eq!(status, 200, "{body}");
+    }
+    let sessions = |db| {
+        setup
+            .redis
+            .keys(db)
+            .iter()
+            .filter(|key| key.starts_with("PHPREDIS_SESSION:"))
+            .count()
+    };
+    assert_eq!((sessions(0), sessions(3)), (8, 0));
+    assert_eq!(setup.redis.keys(3), ["app-cache"]);
+}
+
+/// Credentials rotated: Redis takes a new password, the config var changes and the dyno
+/// restarts (as Heroku does): the sessions carry on.
+fn credential_rotation_after_restart(rt: &Runtime) {
+    let setup = Setup::new(rt, false);
+    let dyno = setup.dyno(rt, Frontend::Nginx, 2, &[]);
+    let (_, cookie, _) = dyno.get("/", None);
+    let cookie = cookie.unwrap();
+    drop(dyno);
+    let rotated = format!("{PASSWORD}-rotated");
+    setup.redis.require_password(&rotated);
+    let url = format!(
+        "redis://:{}@127.0.0.1:{}",
+        url_encode(&rotated),
+        setup.proxy.port
+    );
+    let dyno = WebDyno::start(
+        rt,
+        setup.slug.path(),
+        &[("REDIS_URL", &url), ("PHP_INI_SCAN_DIR", &setup.scan_dir)],
+        Frontend::Nginx,
+        2,
+    );
+    let (status, _, body) = dyno.get("/", Some(&cookie));
+    assert_eq!((status, visits(&body)), (200, Some(2)), "{}", dyno.log());
+    assert_no_secret("the dyno's log", &dyno.log(), &[PASSWORD, &rotated]);
+}
+
+/// Round trips to Redis per request (a TCP connect counts as one), over 20 requests
+/// on one session: (a request that writes the session, one that only reads it).
+fn round_trips(setup: &Setup, dyno: &WebDyno) -> (f64, f64) {
+    let (_, cookie, _) = dyno.get("/", None);
+    let cookie = cookie.unwrap();
+    let mut measured = vec![];
+    for path in ["/", "/read.php"] {
+        dyno.get(path, Some(&cookie));
+        let before = setup.proxy.round_trips() + setup.proxy.accepted();
+        for _ in 0..20 {
+            let (status, _, body) = dyno.get(path, Some(&cookie));
+            assert_eq!(status, 200, "{body}");
+        }
+        let after = setup.proxy.round_trips() + setup.proxy.accepted();
+        measured.push(f64::from(u32::try_from(after - before).unwrap()) / 20.0);
+    }
+    (measured[0], measured[1])
+}
+
+/// The round trips of a locked request with the defaults, counted at the proxy: on
+/// phpredis 6, `AUTH EXISTS SET GET GET SETEX EVALSHA` (the liveness check off saves the
+/// `AUTH`+`ECHO` round trip and the second `AUTH` of upstream issue 2536); on phpredis
+/// 5.3, `AUTH+ECHO` (one round trip) and the same six. `EXISTS` is strict mode's; a
+/// request that only reads the session does `EXPIRE` instead of `GET SETEX`.
+fn round_trips_per_request(rt: &Runtime) {
+    let setup = Setup::new(rt, false);
+    let dyno = setup.dyno(rt, Frontend::Nginx, 1, &[]);
+    assert_eq!(round_trips(&setup, &dyno), (7.0, 6.0));
+    drop(dyno);
+    let dyno = setup.dyno(
+        rt,
+        Frontend::Nginx,
+        1,
+        &[("PHP_REDIS_SESSIONS_STRICT_MODE", "0")],
+    );
+    assert_eq!(round_trips(&setup, &dyno), (6.0, 5.0));
+}
+
+in_both_runtimes!(
+    nginx_concurrent_requests,
+    apache_concurrent_requests,
+    nginx_concurrent_requests_over_tls,
+    apache_concurrent_requests_over_tls,
+    redis_restart_fails_no_request,
+    silent_redis_death_fails_one_request_per_worker,
+    outage_answers_in_time_and_passes,
+    app_pconnect_does_not_move_sessions,
+    credential_rotation_after_restart,
+    round_trips_per_request,
+);
