@@ -49,13 +49,15 @@ echo "==> Building the static helper v$version ($target, crt-static)"
 # --remap-path-prefix keeps this machine's paths out of the binary, so that the same
 # sources, lock file and toolchain give the same bytes elsewhere.
 # (CARGO_ENCODED_RUSTFLAGS: one flag per 0x1f-separated field, so paths may hold spaces.)
-flags=(-Ctarget-feature=+crt-static -Cstrip=symbols "--remap-path-prefix=$repo=/build"
+# relocation-model=static: a plain static executable rather than a static PIE, which
+# would relocate itself at every start (the helper starts before every dyno process).
+flags=(-Ctarget-feature=+crt-static -Crelocation-model=static -Cstrip=symbols "--remap-path-prefix=$repo=/build"
   "--remap-path-prefix=${CARGO_HOME:-$HOME/.cargo}=/cargo")
 encoded=$(printf '%s\x1f' "${flags[@]}")
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 if ! CARGO_ENCODED_RUSTFLAGS=${encoded%$'\x1f'} RUSTFLAGS='' \
-  cargo build --release --locked --quiet --target "$target" 2>"$log"; then
+  cargo build --profile dist --locked --quiet --target "$target" 2>"$log"; then
   cat "$log" >&2
   exit 1
 fi
@@ -66,7 +68,7 @@ if grep -q 'statically linked applications requires at runtime' "$log"; then
   echo "package: the helper calls glibc functions that need shared libraries at run time" >&2
   exit 1
 fi
-helper=$(realpath "${CARGO_TARGET_DIR:-target}/$target/release/php-redis-sessions")
+helper=$(realpath "${CARGO_TARGET_DIR:-target}/$target/dist/php-redis-sessions")
 
 echo "==> Checking that it has no dynamic dependencies"
 if readelf --dynamic "$helper" | grep -q '(NEEDED)' || readelf --program-headers "$helper" | grep -q 'INTERP'; then

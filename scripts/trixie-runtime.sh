@@ -19,12 +19,14 @@
 #
 # Environment:
 #   PHP_REDIS_SESSIONS_TRIXIE_ROOT    rootfs location
-#                                     (default /var/cache/php-redis-sessions/trixie-rootfs)
+#                                     (default /var/cache/php-redis-sessions/trixie-rootfs-v2: the recipe's version)
 #   PHP_REDIS_SESSIONS_TRIXIE_MIRROR  Debian mirror (default http://deb.debian.org/debian)
 set -eu
 set -o pipefail
 
-ROOT=${PHP_REDIS_SESSIONS_TRIXIE_ROOT:-/var/cache/php-redis-sessions/trixie-rootfs}
+# The default location names the recipe's version (STAMP's first word): checkouts with
+# another recipe keep their own runtime instead of rebuilding each other's.
+ROOT=${PHP_REDIS_SESSIONS_TRIXIE_ROOT:-/var/cache/php-redis-sessions/trixie-rootfs-v2}
 ROOT=${ROOT%/}
 MIRROR=${PHP_REDIS_SESSIONS_TRIXIE_MIRROR:-http://deb.debian.org/debian}
 SUITE=trixie
