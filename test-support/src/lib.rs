@@ -1,17 +1,23 @@
 //! Real parts for the buildpack's end-to-end tests and its benchmarks: a redis-server of
-//! one's own on a free loopback port and a client speaking RESP, self-signed certificates,
-//! the two PHP runtimes (the host's phpredis 5.3 and the Debian 13 one with phpredis 6),
-//! file helpers that never hold an executable open for writing, and the secret scans.
+//! one's own on a free loopback port and a client speaking RESP, a proxy that puts Redis a
+//! network delay away, an HTTP/1.0 client for PHP's web server and the lost-write trial,
+//! self-signed certificates, the two PHP runtimes (the host's phpredis 5.3 and the Debian
+//! 13 one with phpredis 6), file helpers that never hold an executable open for writing,
+//! and the secret scans.
 
 mod fs;
+mod http;
 mod process;
+mod proxy;
 mod redis;
 mod runtime;
 mod secrets;
 mod tls;
 
 pub use fs::{copy_dir, copy_file, mode_listing, walk, write_executable};
+pub use http::{Response, Visits, concurrent_visits, http_get, wait_for_port};
 pub use process::{Ran, free_port, run, unique_session_id};
+pub use proxy::start_delay_proxy;
 pub use redis::{Conn, Redis, RedisOptions, Reply};
 pub use runtime::{Runtime, repo_dir};
 pub use secrets::{

@@ -6,12 +6,10 @@
 pub use test_support::*;
 
 use std::ffi::OsStr;
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Declares each named test function (taking `&Runtime`) twice: `host::NAME` on the
 /// host's PHP 8.2 with phpredis 5.3.7 and Redis 7, and `phpredis6::NAME` in the Debian 13
@@ -238,42 +236,11 @@ impl WebServer {
             child,
             stderr_path,
         };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "php -S did not start");
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        assert!(
+            wait_for_port(port, Duration::from_secs(10)),
+            "php -S did not start"
+        );
         server
-    }
-
-    /// GET `path` with an optional session cookie; returns the status, the session cookie
-    /// set by the response (if any) and the body.
-    pub fn get(&self, path: &str, cookie: Option<&str>) -> (u16, Option<String>, String) {
-        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_secs(60)))
-            .unwrap();
-        let cookie = cookie
-            .map(|c| format!("Cookie: PHPSESSID={c}\r\n"))
-            .unwrap_or_default();
-        // One write: PHP's built-in server rejects a request that arrives in pieces.
-        let request =
-            format!("GET {path} HTTP/1.0\r\nHost: localhost\r\n{cookie}Connection: close\r\n\r\n");
-        stream.write_all(request.as_bytes()).unwrap();
-        let mut response = String::new();
-        stream.read_to_string(&mut response).unwrap();
-        let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
-        let status = head
-            .split(' ')
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0);
-        let set_cookie = head
-            .lines()
-            .filter_map(|l| l.strip_prefix("Set-Cookie: PHPSESSID="))
-            .map(|v| v.split(';').next().unwrap().to_string())
-            .next();
-        (status, set_cookie, body.to_string())
     }
 
     pub fn stderr(&self) -> String {
@@ -281,22 +248,14 @@ impl WebServer {
     }
 
     /// Opens a session, sends `concurrency` requests on it at once, each holding the
-    /// session for 30 ms while it adds a visit; returns what a last request then sees.
-    pub fn concurrent_visits(&self, concurrency: usize) -> serde_json::Value {
-        let (status, cookie, body) = self.get("/", None);
-        assert_eq!(status, 200, "{body}{}", self.stderr());
-        let cookie = cookie.expect("no session cookie");
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..concurrency)
-                .map(|_| scope.spawn(|| self.get("/?hold_ms=30", Some(&cookie))))
-                .collect();
-            for handle in handles {
-                let (status, _, body) = handle.join().unwrap();
-                assert_eq!(status, 200, "{body}");
-            }
-        });
-        let (_, _, body) = self.get("/", Some(&cookie));
-        serde_json::from_str(body.trim()).unwrap()
+    /// session for 30 ms while it adds a visit; checks that every request was served by
+    /// phpredis' handler and returns what a last request then saw.
+    pub fn concurrent_visits(&self, concurrency: u32) -> Visits {
+        let visits = concurrent_visits(self.port, concurrency, 30)
+            .unwrap_or_else(|e| panic!("{e}\n{}", self.stderr()));
+        assert_eq!(visits.failed, 0, "{:?}", visits.first_failure);
+        assert_eq!(visits.last.save_handler().as_deref(), Some("redis"));
+        visits
     }
 }
 
