@@ -3,7 +3,6 @@
 //! closes every connection). Latency is connect-to-last-byte, recorded per request;
 //! requests that complete during the warmup are not counted.
 
-use crate::http;
 use crate::json::Json;
 use crate::stats;
 use std::time::{Duration, Instant};
@@ -130,7 +129,7 @@ fn client(settings: &Settings, measure_from: Instant, end: Instant) -> Outcome {
         if sent >= end {
             break;
         }
-        let result = http::get(
+        let result = test_support::http_get(
             settings.port,
             "/",
             session.as_deref(),
@@ -150,7 +149,7 @@ fn client(settings: &Settings, measure_from: Instant, end: Instant) -> Outcome {
                 continue;
             }
         };
-        if response.save_handler() != Some(settings.expect_handler.as_str()) {
+        if response.save_handler().as_deref() != Some(settings.expect_handler.as_str()) {
             fail(
                 &mut out,
                 format!("unexpected response: {}", response.body.trim()),

@@ -1,4 +1,5 @@
-//! Benchmark tools for the PHP Redis Sessions buildpack (std only, run by scripts/bench.sh):
+//! Benchmark tools for the PHP Redis Sessions buildpack (run by scripts/bench.sh), on the
+//! parts in test-support (Redis, the delay proxy, the HTTP client, the lost-write trial):
 //!
 //! - `sessions`: the session benchmark end to end: a password-protected redis-server with
 //!   a TCP and a TLS port, delay proxies in front of both, PHP's built-in web server for
@@ -10,12 +11,10 @@
 
 mod args;
 mod genapp;
-mod http;
 mod json;
 mod load;
 mod lost;
 mod noise;
-mod proxy;
 mod sessions;
 mod stats;
 mod sys;
@@ -84,8 +83,9 @@ fn run_proxy(args: &Args) -> Result<(), String> {
         .parse()
         .map_err(|_| format!("--to {to}: expected HOST:PORT"))?;
     let delay = Duration::from_secs_f64(args.float("delay-ms", Some(1.0))? / 1000.0);
-    let port = proxy::start(args.number("listen-port", Some(0))?, upstream, delay)
-        .map_err(|e| format!("cannot listen: {e}"))?;
+    let port =
+        test_support::start_delay_proxy(args.number("listen-port", Some(0))?, upstream, delay)
+            .map_err(|e| format!("cannot listen: {e}"))?;
     eprintln!("delay proxy on 127.0.0.1:{port} -> {to}, {delay:?} each way");
     loop {
         std::thread::park();

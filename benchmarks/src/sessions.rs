@@ -15,15 +15,15 @@ use crate::args::Args;
 use crate::json::Json;
 use crate::load::{self, Outcome};
 use crate::lost;
-use crate::proxy;
 use crate::stats;
 use crate::sys;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::io::Read;
+use std::net::SocketAddr;
 use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+use test_support::{Conn, Redis, RedisOptions, Reply, Runtime, TlsFiles};
 
 struct Config {
     slug: PathBuf,
@@ -165,29 +165,28 @@ pub fn run(args: &Args) -> Result<(), String> {
     let runtime = runtime_versions();
     eprintln!("==> Sessions on {}", runtime_line(&runtime));
     let password = random_hex(16)?;
-    let tls_files = if config.tls {
-        Some(self_signed_certificate(work)?)
-    } else {
-        None
-    };
-    let redis = RedisServer::start(work, &password, tls_files.as_ref())?;
+    let tls_files = config.tls.then(TlsFiles::create);
+    let redis = TrackedRedis::start(&password, tls_files.as_ref());
+    let redis = &redis.0;
     let upstream = |port: u16| SocketAddr::from(([127, 0, 0, 1], port));
-    let listen = |port| proxy::start(0, upstream(port), config.delay).map_err(|e| e.to_string());
+    let listen = |port| {
+        test_support::start_delay_proxy(0, upstream(port), config.delay).map_err(|e| e.to_string())
+    };
     let ports = Ports {
         tcp: redis.port,
         tcp_delay: listen(redis.port)?,
-        tls: match redis.tls_port {
-            Some(port) => Some((port, listen(port)?)),
+        tls: match tls_files {
+            Some(_) => Some((redis.tls_port, listen(redis.tls_port)?)),
             None => None,
         },
     };
-    let probe = probe(&ports, &password)?;
+    let probe = probe(redis, &ports)?;
     eprintln!("    {}", probe.1);
     let mut traces = vec![];
     for setup in [Setup::Handwritten, Setup::Buildpack, Setup::BuildpackNoLock] {
-        traces.push(trace(&config, setup, &ports, &password, probe.2)?);
+        traces.push(trace(&config, setup, redis, &ports, &password, probe.2)?);
     }
-    let mut stats_conn = Resp::authed(ports.tcp, &password)?;
+    let mut stats_conn = redis.connect();
 
     let mut results: Vec<RowResult> = ROWS
         .iter()
@@ -224,7 +223,7 @@ pub fn run(args: &Args) -> Result<(), String> {
                 &password,
                 config.workers,
             )?;
-            let connections_before = stats_conn.connections_received()?;
+            let connections_before = connections_received(&mut stats_conn)?;
             let outcome = load::run(&load::Settings {
                 port: server.port,
                 clients: config.clients,
@@ -244,7 +243,7 @@ pub fn run(args: &Args) -> Result<(), String> {
             );
             row.server_warnings.extend(server.warnings());
             drop(server);
-            row.connections += stats_conn.connections_received()? - connections_before;
+            row.connections += connections_received(&mut stats_conn)? - connections_before;
             row.requests += outcome.completed;
             row.rounds.push(outcome);
         }
@@ -446,213 +445,52 @@ fn random_hex(bytes: usize) -> Result<String, String> {
     Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
 }
 
-struct TlsFiles {
-    cert: PathBuf,
-    key: PathBuf,
-}
+/// The password-protected redis-server, with a TLS port when `tls` is given; stopped (and
+/// no longer tracked for Ctrl-C) on drop.
+struct TrackedRedis(Redis);
 
-/// A self-signed certificate for 127.0.0.1, as Heroku's Key-Value Store uses one.
-fn self_signed_certificate(work: &Path) -> Result<TlsFiles, String> {
-    let files = TlsFiles {
-        cert: work.join("redis-cert.pem"),
-        key: work.join("redis-key.pem"),
-    };
-    let status = Command::new("openssl")
-        .args([
-            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-        ])
-        .args(["-subj", "/CN=localhost"])
-        .args(["-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"])
-        .arg("-keyout")
-        .arg(&files.key)
-        .arg("-out")
-        .arg(&files.cert)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .map_err(|e| format!("openssl: {e}"))?;
-    if !status.success() {
-        return Err("openssl could not make a certificate".into());
-    }
-    Ok(files)
-}
-
-fn free_port() -> Result<u16, String> {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .map_err(|e| format!("no free port: {e}"))
-}
-
-struct RedisServer {
-    port: u16,
-    tls_port: Option<u16>,
-    child: Child,
-}
-
-impl RedisServer {
-    fn start(work: &Path, password: &str, tls: Option<&TlsFiles>) -> Result<RedisServer, String> {
-        let dir = work.join("redis");
-        std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-        for _ in 0..5 {
-            let port = free_port()?;
-            let tls_port = tls.map(|_| free_port()).transpose()?;
-            let mut command = Command::new("redis-server");
-            command
-                .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
-                .args([
-                    "--save",
-                    "",
-                    "--appendonly",
-                    "no",
-                    "--requirepass",
-                    password,
-                ])
-                .arg("--dir")
-                .arg(&dir)
-                .arg("--logfile")
-                .arg(dir.join("redis.log"));
-            if let (Some(files), Some(tls_port)) = (tls, tls_port) {
-                command
-                    .args(["--tls-port", &tls_port.to_string()])
-                    .arg("--tls-cert-file")
-                    .arg(&files.cert)
-                    .arg("--tls-key-file")
-                    .arg(&files.key)
-                    .args(["--tls-auth-clients", "no"]);
-            }
-            let child = command
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .spawn()
-                .map_err(|e| format!("redis-server: {e}"))?;
-            sys::track_process(child.id());
-            let mut server = RedisServer {
-                port,
-                tls_port,
-                child,
-            };
-            if server.wait_ready(password) {
-                return Ok(server);
-            }
-        }
-        Err(format!(
-            "redis-server did not start; see {}",
-            dir.join("redis.log").display()
-        ))
-    }
-
-    fn wait_ready(&mut self, password: &str) -> bool {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return false;
-            }
-            if let Ok(mut conn) = Resp::connect(self.port)
-                && conn.command(&["AUTH", password]).is_ok_and(|r| r == "+OK")
-                && conn.command(&["PING"]).is_ok_and(|r| r == "+PONG")
-            {
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        false
+impl TrackedRedis {
+    fn start(password: &str, tls: Option<&TlsFiles>) -> TrackedRedis {
+        let redis = Redis::start_with(RedisOptions {
+            runtime: Runtime::Host,
+            bind: "127.0.0.1",
+            tls,
+            cluster: false,
+        });
+        sys::track_process(redis.pid());
+        redis.require_password(password);
+        TrackedRedis(redis)
     }
 }
 
-impl Drop for RedisServer {
+impl Drop for TrackedRedis {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        sys::untrack_process(self.child.id());
+        sys::untrack_process(self.0.pid());
     }
 }
 
-/// A Redis connection for the probe: commands in, first reply line out.
-struct Resp {
-    reader: BufReader<TcpStream>,
-    writer: TcpStream,
-}
-
-impl Resp {
-    fn connect(port: u16) -> std::io::Result<Resp> {
-        let stream = TcpStream::connect(("127.0.0.1", port))?;
-        stream.set_read_timeout(Some(Duration::from_secs(10)))?;
-        stream.set_nodelay(true)?;
-        Ok(Resp {
-            reader: BufReader::new(stream.try_clone()?),
-            writer: stream,
-        })
-    }
-
-    fn authed(port: u16, password: &str) -> Result<Resp, String> {
-        let mut conn = Resp::connect(port).map_err(|e| format!("Redis: {e}"))?;
-        match conn.command(&["AUTH", password]) {
-            Ok(reply) if reply == "+OK" => Ok(conn),
-            other => Err(format!("Redis AUTH: {other:?}")),
-        }
-    }
-
-    /// Connections Redis has accepted so far (INFO stats).
-    fn connections_received(&mut self) -> Result<u64, String> {
-        let head = self
-            .command(&["INFO", "stats"])
-            .map_err(|e| format!("INFO: {e}"))?;
-        let len: usize = head
-            .strip_prefix('$')
-            .and_then(|n| n.parse().ok())
-            .ok_or_else(|| format!("INFO: unexpected reply {head}"))?;
-        let mut body = vec![0u8; len + 2];
-        self.reader
-            .read_exact(&mut body)
-            .map_err(|e| format!("INFO: {e}"))?;
-        String::from_utf8_lossy(&body)
+/// Connections Redis has accepted so far (INFO stats), asked on a connection kept open.
+fn connections_received(conn: &mut Conn) -> Result<u64, String> {
+    match conn.try_command(&["INFO", "stats"]) {
+        Ok(Reply::Bulk(info)) => info
             .lines()
             .find_map(|l| l.strip_prefix("total_connections_received:"))
             .and_then(|n| n.trim().parse().ok())
-            .ok_or_else(|| "INFO: no total_connections_received".to_string())
-    }
-
-    /// The lines MONITOR sent until nothing came for a moment.
-    fn drain(&mut self) -> Vec<String> {
-        let _ = self
-            .writer
-            .set_read_timeout(Some(Duration::from_millis(300)));
-        let mut lines = vec![];
-        loop {
-            let mut line = String::new();
-            match self.reader.read_line(&mut line) {
-                Ok(n) if n > 0 => lines.push(line.trim_end().to_string()),
-                _ => break,
-            }
-        }
-        lines
-    }
-
-    fn command(&mut self, args: &[&str]) -> std::io::Result<String> {
-        let mut request = format!("*{}\r\n", args.len()).into_bytes();
-        for arg in args {
-            request.extend(format!("${}\r\n{arg}\r\n", arg.len()).bytes());
-        }
-        self.writer.write_all(&request)?;
-        let mut line = String::new();
-        self.reader.read_line(&mut line)?;
-        Ok(line.trim_end().to_string())
+            .ok_or_else(|| "INFO: no total_connections_received".to_string()),
+        other => Err(format!("INFO: unexpected reply {other:?}")),
     }
 }
 
 /// What the delay proxy really adds, measured with PING: on one open connection (one
 /// round trip), and on a new connection each time (handshake + round trip).
 /// Returns the JSON, a line for the log, and the round trip it adds (ms).
-fn probe(ports: &Ports, password: &str) -> Result<(Json, String, f64), String> {
+fn probe(redis: &Redis, ports: &Ports) -> Result<(Json, String, f64), String> {
     let ping = |port: u16| -> Result<f64, String> {
-        let mut conn = Resp::connect(port).map_err(|e| e.to_string())?;
-        conn.command(&["AUTH", password])
-            .map_err(|e| e.to_string())?;
+        let mut conn = redis.connect_via(port);
         let mut samples: Vec<u32> = (0..200)
             .map(|_| {
                 let t = Instant::now();
-                let _ = conn.command(&["PING"]);
+                let _ = conn.try_command(&["PING"]);
                 t.elapsed().as_micros() as u32
             })
             .collect();
@@ -663,8 +501,8 @@ fn probe(ports: &Ports, password: &str) -> Result<(Json, String, f64), String> {
         let mut samples: Vec<u32> = vec![];
         for _ in 0..50 {
             let t = Instant::now();
-            let mut conn = Resp::connect(port).map_err(|e| e.to_string())?;
-            conn.command(&["PING"]).map_err(|e| e.to_string())?;
+            let mut conn = Conn::open(&format!("127.0.0.1:{port}")).map_err(|e| e.to_string())?;
+            conn.try_command(&["PING"]).map_err(|e| e.to_string())?;
             samples.push(t.elapsed().as_micros() as u32);
         }
         samples.sort_unstable();
@@ -697,19 +535,20 @@ fn probe(ports: &Ports, password: &str) -> Result<(Json, String, f64), String> {
 fn trace(
     config: &Config,
     setup: Setup,
+    redis: &Redis,
     ports: &Ports,
     password: &str,
     added_rtt_ms: f64,
 ) -> Result<Json, String> {
     let server = PhpServer::start(config, setup, Network::Tcp, ports, password, 1)?;
-    let mut monitor = Resp::authed(ports.tcp, password)?;
+    let mut monitor = redis.connect();
     monitor
-        .command(&["MONITOR"])
+        .try_command(&["MONITOR"])
         .map_err(|e| format!("MONITOR: {e}"))?;
     let mut session: Option<String> = None;
     let mut requests: Vec<Vec<String>> = vec![];
     for _ in 0..3 {
-        let response = crate::http::get(
+        let response = test_support::http_get(
             server.port,
             "/",
             session.as_deref(),
@@ -719,7 +558,7 @@ fn trace(
         if session.is_none() {
             session = response.new_session;
         }
-        requests.push(monitor.drain());
+        requests.push(monitor.drain_lines(Duration::from_millis(300)));
     }
     let parse = |line: &str| -> Option<(String, String)> {
         let (_, rest) = line.split_once(" [")?;
@@ -805,7 +644,7 @@ impl PhpServer {
         ));
         let mut last_error = String::new();
         for _ in 0..3 {
-            let port = free_port()?;
+            let port = test_support::free_port();
             let address = format!("127.0.0.1:{port}");
             let docroot = config.slug.join("public");
             let mut command = match setup {
@@ -881,16 +720,12 @@ impl PhpServer {
 
     /// Waits for the server, then checks one request reaches the expected save handler.
     fn check(&self, handler: &str) -> Result<(), String> {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            if Instant::now() > deadline {
-                return Err("PHP's web server did not start".into());
-            }
-            std::thread::sleep(Duration::from_millis(20));
+        if !test_support::wait_for_port(self.port, Duration::from_secs(10)) {
+            return Err("PHP's web server did not start".into());
         }
-        let response = crate::http::get(self.port, "/", None, Duration::from_secs(30))
+        let response = test_support::http_get(self.port, "/", None, Duration::from_secs(30))
             .map_err(|e| e.to_string())?;
-        if response.status != 200 || response.save_handler() != Some(handler) {
+        if response.status != 200 || response.save_handler().as_deref() != Some(handler) {
             return Err(format!(
                 "expected save handler {handler}, got HTTP {} {}; log: {}",
                 response.status,
