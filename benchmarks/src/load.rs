@@ -3,8 +3,9 @@
 //! closes every connection). Latency is connect-to-last-byte, recorded per request;
 //! requests that complete during the warmup are not counted.
 
-use crate::json::Json;
+use crate::output::Num;
 use crate::stats;
+use serde::Serialize;
 use std::time::{Duration, Instant};
 
 pub struct Settings {
@@ -52,10 +53,10 @@ impl Outcome {
     }
 
     pub fn summary(&self) -> Summary {
-        let ms = |q| stats::quantile(&self.latencies_us, q).map(|us| f64::from(us) / 1000.0);
+        let ms = |q| stats::quantile(&self.latencies_us, q).map(|us| Num(f64::from(us) / 1000.0));
         Summary {
             requests: self.latencies_us.len() as u64,
-            rps: self.requests_per_second(),
+            rps: Num(self.requests_per_second()),
             p50_ms: ms(0.5),
             p90_ms: ms(0.9),
             p99_ms: ms(0.99),
@@ -67,36 +68,18 @@ impl Outcome {
     }
 }
 
+/// What a load run (or a row's rounds pooled) measured.
+#[derive(Serialize)]
 pub struct Summary {
     pub requests: u64,
-    pub rps: f64,
-    pub p50_ms: Option<f64>,
-    pub p90_ms: Option<f64>,
-    pub p99_ms: Option<f64>,
-    pub max_ms: Option<f64>,
+    pub rps: Num,
+    pub p50_ms: Option<Num>,
+    pub p90_ms: Option<Num>,
+    pub p99_ms: Option<Num>,
+    pub max_ms: Option<Num>,
     pub errors: u64,
     pub session_errors: u64,
     pub first_error: Option<String>,
-}
-
-impl Summary {
-    pub fn to_json(&self) -> Json {
-        let opt = |v: Option<f64>| v.map_or(Json::Null, Json::Num);
-        Json::obj(vec![
-            ("requests", Json::Int(self.requests as i64)),
-            ("rps", Json::Num(self.rps)),
-            ("p50_ms", opt(self.p50_ms)),
-            ("p90_ms", opt(self.p90_ms)),
-            ("p99_ms", opt(self.p99_ms)),
-            ("max_ms", opt(self.max_ms)),
-            ("errors", Json::Int(self.errors as i64)),
-            ("session_errors", Json::Int(self.session_errors as i64)),
-            (
-                "first_error",
-                self.first_error.clone().map_or(Json::Null, Json::Str),
-            ),
-        ])
-    }
 }
 
 pub fn run(settings: &Settings) -> Outcome {

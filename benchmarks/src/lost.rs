@@ -2,24 +2,15 @@
 //! holding the session for `hold_ms`, then one more request to read the count
 //! (test-support's trial, which the end-to-end tests assert on), counted.
 
-use crate::json::Json;
+use crate::output::Num;
+use serde::Serialize;
 
+#[derive(Clone, Serialize)]
 pub struct Trial {
     pub requests: u32,
     pub lost: u32,
     pub failed: u32,
-    pub seconds: f64,
-}
-
-impl Trial {
-    pub fn to_json(&self) -> Json {
-        Json::obj(vec![
-            ("requests", Json::Int(i64::from(self.requests))),
-            ("lost", Json::Int(i64::from(self.lost))),
-            ("failed", Json::Int(i64::from(self.failed))),
-            ("seconds", Json::Num(self.seconds)),
-        ])
-    }
+    pub seconds: Num,
 }
 
 pub fn trial(port: u16, requests: u32, hold_ms: u32) -> Result<Trial, String> {
@@ -29,6 +20,6 @@ pub fn trial(port: u16, requests: u32, hold_ms: u32) -> Result<Trial, String> {
         requests: visits.requests,
         lost: visits.lost,
         failed: visits.failed,
-        seconds: visits.seconds,
+        seconds: Num(visits.seconds),
     })
 }

@@ -11,10 +11,10 @@
 
 mod args;
 mod genapp;
-mod json;
 mod load;
 mod lost;
 mod noise;
+mod output;
 mod sessions;
 mod stats;
 mod sys;
@@ -73,7 +73,7 @@ fn run_load(args: &Args) -> Result<(), String> {
         expect_handler: args.text("expect-handler", Some("redis"))?,
     };
     let outcome = load::run(&settings);
-    println!("{}", outcome.summary().to_json().render());
+    println!("{}", output::to_json(&outcome.summary()));
     Ok(())
 }
 
@@ -98,7 +98,7 @@ fn run_lost(args: &Args) -> Result<(), String> {
     let hold_ms = args.number("hold-ms", Some(30))?;
     for _ in 0..args.number::<u32>("trials", Some(3))? {
         let trial = lost::trial(port, requests, hold_ms)?;
-        println!("{}", trial.to_json().render());
+        println!("{}", output::to_json(&trial));
     }
     Ok(())
 }

@@ -12,11 +12,12 @@
 //! shared machine hits all rows alike); then the lost-write trials run for every row.
 
 use crate::args::Args;
-use crate::json::Json;
 use crate::load::{self, Outcome};
 use crate::lost;
+use crate::output::{Num, nums, write_json};
 use crate::stats;
 use crate::sys;
+use serde::Serialize;
 use std::io::Read;
 use std::net::SocketAddr;
 use std::os::unix::process::CommandExt;
@@ -163,7 +164,7 @@ pub fn run(args: &Args) -> Result<(), String> {
     std::fs::create_dir_all(work.join("file-sessions")).map_err(|e| e.to_string())?;
 
     let runtime = runtime_versions();
-    eprintln!("==> Sessions on {}", runtime_line(&runtime));
+    eprintln!("==> Sessions on {}", runtime.line());
     let password = random_hex(16)?;
     let tls_files = config.tls.then(TlsFiles::create);
     let redis = TrackedRedis::start(&password, tls_files.as_ref());
@@ -236,9 +237,9 @@ pub fn run(args: &Args) -> Result<(), String> {
                 "    round {}/{} {label:<28} {:>7.1} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms  errors {}",
                 round + 1,
                 config.rounds,
-                s.rps,
-                s.p50_ms.unwrap_or(f64::NAN),
-                s.p99_ms.unwrap_or(f64::NAN),
+                s.rps.0,
+                s.p50_ms.map_or(f64::NAN, |n| n.0),
+                s.p99_ms.map_or(f64::NAN, |n| n.0),
                 s.errors + s.session_errors
             );
             row.server_warnings.extend(server.warnings());
@@ -278,18 +279,17 @@ pub fn run(args: &Args) -> Result<(), String> {
         row.server_warnings.extend(server.warnings());
     }
 
-    let json = Json::obj(vec![
-        ("runtime", runtime),
-        ("settings", settings_json(&config, tls_files.is_some())),
-        ("probe", probe.0),
-        ("traces", Json::Arr(traces)),
-        (
-            "rows",
-            Json::Arr(results.iter().map(|r| row_json(r, config.delay)).collect()),
-        ),
-    ]);
-    std::fs::write(&config.out, json.render() + "\n")
-        .map_err(|e| format!("{}: {e}", config.out.display()))
+    let report = Report {
+        runtime,
+        settings: SettingsReport::new(&config, tls_files.is_some()),
+        probe: probe.0,
+        traces,
+        rows: results
+            .iter()
+            .map(|r| RowReport::new(r, config.delay))
+            .collect(),
+    };
+    write_json(&config.out, &report)
 }
 
 fn expected_handler(setup: Setup) -> &'static str {
@@ -299,94 +299,104 @@ fn expected_handler(setup: Setup) -> &'static str {
     }
 }
 
-fn settings_json(config: &Config, tls: bool) -> Json {
-    Json::obj(vec![
-        ("clients", Json::Int(config.clients as i64)),
-        ("php_workers", Json::Int(i64::from(config.workers))),
-        ("warmup_s", Json::Num(config.warmup.as_secs_f64())),
-        ("duration_s", Json::Num(config.duration.as_secs_f64())),
-        ("rounds", Json::Int(i64::from(config.rounds))),
-        (
-            "delay_ms_each_way",
-            Json::Num(config.delay.as_secs_f64() * 1000.0),
-        ),
-        ("lost_requests", Json::Int(i64::from(config.lost_requests))),
-        ("lost_hold_ms", Json::Int(i64::from(config.lost_hold_ms))),
-        ("lost_trials", Json::Int(i64::from(config.lost_trials))),
-        ("tls", Json::Bool(tls)),
-        (
-            "tls_certificate",
-            Json::str(if tls {
+/// sessions.json: what benchmarks/report.py makes the session tables from.
+#[derive(Serialize)]
+struct Report {
+    runtime: Versions,
+    settings: SettingsReport,
+    probe: Probe,
+    traces: Vec<Trace>,
+    rows: Vec<RowReport>,
+}
+
+#[derive(Serialize)]
+struct SettingsReport {
+    clients: usize,
+    php_workers: u32,
+    warmup_s: Num,
+    duration_s: Num,
+    rounds: u32,
+    delay_ms_each_way: Num,
+    lost_requests: u32,
+    lost_hold_ms: u32,
+    lost_trials: u32,
+    tls: bool,
+    tls_certificate: &'static str,
+}
+
+impl SettingsReport {
+    fn new(config: &Config, tls: bool) -> SettingsReport {
+        SettingsReport {
+            clients: config.clients,
+            php_workers: config.workers,
+            warmup_s: Num(config.warmup.as_secs_f64()),
+            duration_s: Num(config.duration.as_secs_f64()),
+            rounds: config.rounds,
+            delay_ms_each_way: Num(config.delay.as_secs_f64() * 1000.0),
+            lost_requests: config.lost_requests,
+            lost_hold_ms: config.lost_hold_ms,
+            lost_trials: config.lost_trials,
+            tls,
+            tls_certificate: if tls {
                 "self-signed RSA 2048, clients do not verify it"
             } else {
                 "none"
-            }),
-        ),
-    ])
+            },
+        }
+    }
 }
 
-fn row_json(row: &RowResult, delay: Duration) -> Json {
-    let rps: Vec<f64> = row
-        .rounds
-        .iter()
-        .map(Outcome::requests_per_second)
-        .collect();
-    let pooled = Outcome::merge(&row.rounds);
-    let lost: Vec<f64> = row.lost.iter().map(|t| f64::from(t.lost)).collect();
-    let opt = |v: Option<f64>| v.map_or(Json::Null, Json::Num);
-    Json::obj(vec![
-        ("setup", Json::str(row.setup.name())),
-        ("network", Json::str(row.network.name(delay))),
-        ("skipped", row.skipped.clone().map_or(Json::Null, Json::Str)),
-        (
-            "rps_rounds",
-            Json::Arr(rps.iter().copied().map(Json::Num).collect()),
-        ),
-        ("rps_median", opt(stats::median(&rps))),
-        ("rps_min", opt(rps.iter().copied().reduce(f64::min))),
-        ("rps_max", opt(rps.iter().copied().reduce(f64::max))),
-        (
-            "pooled",
-            if row.rounds.is_empty() {
-                Json::Null
-            } else {
-                pooled.summary().to_json()
-            },
-        ),
-        (
-            "rounds",
-            Json::Arr(row.rounds.iter().map(|o| o.summary().to_json()).collect()),
-        ),
-        (
-            "lost_trials",
-            Json::Arr(row.lost.iter().map(lost::Trial::to_json).collect()),
-        ),
-        (
-            "redis_connections_per_request",
-            if row.requests == 0 || row.setup == Setup::Files {
-                Json::Null
-            } else {
-                Json::Num(row.connections as f64 / row.requests as f64)
-            },
-        ),
-        ("lost_median", opt(stats::median(&lost))),
-        ("lost_max", opt(lost.iter().copied().reduce(f64::max))),
-        (
-            "server_warnings",
-            Json::Int(row.server_warnings.len() as i64),
-        ),
-        (
-            "first_server_warning",
-            row.server_warnings
-                .first()
-                .cloned()
-                .map_or(Json::Null, Json::Str),
-        ),
-    ])
+/// One setup on one network: its rounds, pooled, and its lost-write trials.
+#[derive(Serialize)]
+struct RowReport {
+    setup: &'static str,
+    network: String,
+    skipped: Option<String>,
+    rps_rounds: Vec<Num>,
+    rps_median: Option<Num>,
+    rps_min: Option<Num>,
+    rps_max: Option<Num>,
+    pooled: Option<load::Summary>,
+    rounds: Vec<load::Summary>,
+    lost_trials: Vec<lost::Trial>,
+    redis_connections_per_request: Option<Num>,
+    lost_median: Option<Num>,
+    lost_max: Option<Num>,
+    server_warnings: usize,
+    first_server_warning: Option<String>,
+}
+
+impl RowReport {
+    fn new(row: &RowResult, delay: Duration) -> RowReport {
+        let rps: Vec<f64> = row
+            .rounds
+            .iter()
+            .map(Outcome::requests_per_second)
+            .collect();
+        let lost: Vec<f64> = row.lost.iter().map(|t| f64::from(t.lost)).collect();
+        RowReport {
+            setup: row.setup.name(),
+            network: row.network.name(delay),
+            skipped: row.skipped.clone(),
+            rps_rounds: nums(&rps),
+            rps_median: stats::median(&rps).map(Num),
+            rps_min: rps.iter().copied().reduce(f64::min).map(Num),
+            rps_max: rps.iter().copied().reduce(f64::max).map(Num),
+            pooled: (!row.rounds.is_empty()).then(|| Outcome::merge(&row.rounds).summary()),
+            rounds: row.rounds.iter().map(Outcome::summary).collect(),
+            lost_trials: row.lost.clone(),
+            redis_connections_per_request: (row.requests > 0 && row.setup != Setup::Files)
+                .then(|| Num(row.connections as f64 / row.requests as f64)),
+            lost_median: stats::median(&lost).map(Num),
+            lost_max: lost.iter().copied().reduce(f64::max).map(Num),
+            server_warnings: row.server_warnings.len(),
+            first_server_warning: row.server_warnings.first().cloned(),
+        }
+    }
 }
 
 /// PHP, phpredis, Redis and OpenSSL versions of the runtime this runs in.
-fn runtime_versions() -> Json {
+fn runtime_versions() -> Versions {
     let output = |program: &str, args: &[&str]| -> String {
         Command::new(program)
             .args(args)
@@ -408,33 +418,31 @@ fn runtime_versions() -> Json {
         .find_map(|w| w.strip_prefix("v="))
         .unwrap_or("unknown")
         .to_string();
-    Json::obj(vec![
-        ("os", Json::Str(os)),
-        (
-            "php",
-            Json::Str(output("php", &["-r", "echo PHP_VERSION;"])),
-        ),
-        (
-            "phpredis",
-            Json::Str(output("php", &["-r", "echo phpversion('redis');"])),
-        ),
-        ("redis", Json::Str(redis)),
-        ("openssl", Json::Str(output("openssl", &["version"]))),
-    ])
+    Versions {
+        os,
+        php: output("php", &["-r", "echo PHP_VERSION;"]),
+        phpredis: output("php", &["-r", "echo phpversion('redis');"]),
+        redis,
+        openssl: output("openssl", &["version"]),
+    }
 }
 
-fn runtime_line(runtime: &Json) -> String {
-    let Json::Obj(fields) = runtime else {
-        return String::new();
-    };
-    fields
-        .iter()
-        .map(|(k, v)| match v {
-            Json::Str(s) => format!("{k} {s}"),
-            _ => k.clone(),
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
+#[derive(Serialize)]
+struct Versions {
+    os: String,
+    php: String,
+    phpredis: String,
+    redis: String,
+    openssl: String,
+}
+
+impl Versions {
+    fn line(&self) -> String {
+        format!(
+            "os {}, php {}, phpredis {}, redis {}, openssl {}",
+            self.os, self.php, self.phpredis, self.redis, self.openssl
+        )
+    }
 }
 
 fn random_hex(bytes: usize) -> Result<String, String> {
@@ -481,10 +489,19 @@ fn connections_received(conn: &mut Conn) -> Result<u64, String> {
     }
 }
 
+/// What the delay proxy adds to a round trip, measured.
+#[derive(Serialize)]
+struct Probe {
+    ping_direct_ms: Num,
+    ping_proxied_ms: Num,
+    connect_ping_direct_ms: Num,
+    connect_ping_proxied_ms: Num,
+}
+
 /// What the delay proxy really adds, measured with PING: on one open connection (one
 /// round trip), and on a new connection each time (handshake + round trip).
 /// Returns the JSON, a line for the log, and the round trip it adds (ms).
-fn probe(redis: &Redis, ports: &Ports) -> Result<(Json, String, f64), String> {
+fn probe(redis: &Redis, ports: &Ports) -> Result<(Probe, String, f64), String> {
     let ping = |port: u16| -> Result<f64, String> {
         let mut conn = redis.connect_via(port);
         let mut samples: Vec<u32> = (0..200)
@@ -515,12 +532,12 @@ fn probe(redis: &Redis, ports: &Ports) -> Result<(Json, String, f64), String> {
          connect + PING {direct_new:.3} ms direct, {delayed_new:.3} ms through the proxy"
     );
     Ok((
-        Json::obj(vec![
-            ("ping_direct_ms", Json::Num(direct)),
-            ("ping_proxied_ms", Json::Num(delayed)),
-            ("connect_ping_direct_ms", Json::Num(direct_new)),
-            ("connect_ping_proxied_ms", Json::Num(delayed_new)),
-        ]),
+        Probe {
+            ping_direct_ms: Num(direct),
+            ping_proxied_ms: Num(delayed),
+            connect_ping_direct_ms: Num(direct_new),
+            connect_ping_proxied_ms: Num(delayed_new),
+        },
         line,
         delayed - direct,
     ))
@@ -539,7 +556,7 @@ fn trace(
     ports: &Ports,
     password: &str,
     added_rtt_ms: f64,
-) -> Result<Json, String> {
+) -> Result<Trace, String> {
     let server = PhpServer::start(config, setup, Network::Tcp, ports, password, 1)?;
     let mut monitor = redis.connect();
     monitor
@@ -589,6 +606,7 @@ fn trace(
         outcome
             .summary()
             .p50_ms
+            .map(|n| n.0)
             .ok_or_else(|| format!("{}: no request completed", setup.name()))
     };
     let direct = unloaded(Network::Tcp)?;
@@ -600,17 +618,25 @@ fn trace(
         setup.name(),
         last.len()
     );
-    Ok(Json::obj(vec![
-        ("setup", Json::str(setup.name())),
-        (
-            "commands",
-            Json::Arr(last.into_iter().map(|(_, c)| Json::Str(c)).collect()),
-        ),
-        ("new_connection", Json::Bool(new_connection)),
-        ("one_client_p50_ms", Json::Num(direct)),
-        ("one_client_p50_delayed_ms", Json::Num(delayed)),
-        ("round_trips", Json::Num(round_trips)),
-    ]))
+    Ok(Trace {
+        setup: setup.name(),
+        commands: last.into_iter().map(|(_, c)| c).collect(),
+        new_connection,
+        one_client_p50_ms: Num(direct),
+        one_client_p50_delayed_ms: Num(delayed),
+        round_trips: Num(round_trips),
+    })
+}
+
+/// The Redis commands of one request, and the round trips it waits for.
+#[derive(Serialize)]
+struct Trace {
+    setup: &'static str,
+    commands: Vec<String>,
+    new_connection: bool,
+    one_client_p50_ms: Num,
+    one_client_p50_delayed_ms: Num,
+    round_trips: Num,
 }
 
 /// PHP's built-in server for one setup, in its own process group; killed on drop.
