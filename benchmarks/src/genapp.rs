@@ -3,16 +3,13 @@
 //! `packages` requires ext-redis, so finding it means reading the whole lock (and grep
 //! must read up to its last few kilobytes).
 
-use crate::args::Args;
+use crate::cli::GenAppArgs;
 use crate::output::write_json;
 use serde::{Serialize, Serializer};
 
-pub fn run(args: &Args) -> Result<(), String> {
-    let dir = std::path::PathBuf::from(args.text("dir", None)?);
-    let count: usize = args.number("packages", Some(4000))?;
-    if count < 2 {
-        return Err("--packages must be at least 2".into());
-    }
+pub fn run(args: &GenAppArgs) -> Result<(), String> {
+    let dir = &args.dir;
+    let count = args.packages as usize;
     let mut rng = Rng(0x5eed_cafe_f00d_beef);
     let packages: Vec<Package> = (0..count)
         .map(|i| package(&mut rng, i, count, i + 1 == count))
@@ -45,7 +42,7 @@ pub fn run(args: &Args) -> Result<(), String> {
         platform_dev: Links(vec![]),
         plugin_api_version: "2.6.0",
     };
-    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     write_json(&dir.join("composer.json"), &manifest)?;
     write_json(&dir.join("composer.lock"), &lock)
 }

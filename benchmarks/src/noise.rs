@@ -3,12 +3,11 @@
 //! threads left out), as a share of the machine's capacity, by phase. A process that
 //! both starts and ends between two samples is missed, so the figures are a floor.
 
-use crate::args::Args;
+use crate::cli::NoiseArgs;
 use crate::output::{Num, write_json};
 use crate::sys;
 use serde::Serialize;
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 /// Others' CPU use during one phase of the benchmark, in noise.json.
@@ -59,10 +58,8 @@ fn snapshot(own_session: u32) -> Snapshot {
     out
 }
 
-pub fn run(args: &Args) -> Result<(), String> {
-    let own_session: u32 = args.number("session", None)?;
-    let phase_file = PathBuf::from(args.text("phase-file", None)?);
-    let out = PathBuf::from(args.text("out", None)?);
+pub fn run(args: &NoiseArgs) -> Result<(), String> {
+    let own_session = args.session;
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
     let ticks = sys::clock_ticks_per_second();
     // phase -> per-second shares of the machine used by others (0..=1)
@@ -71,7 +68,7 @@ pub fn run(args: &Args) -> Result<(), String> {
     let mut last = Instant::now();
     loop {
         std::thread::sleep(Duration::from_secs(1));
-        let phase = std::fs::read_to_string(&phase_file).unwrap_or_default();
+        let phase = std::fs::read_to_string(&args.phase_file).unwrap_or_default();
         let phase = phase.trim();
         let current = snapshot(own_session);
         let now = Instant::now();
@@ -102,5 +99,5 @@ pub fn run(args: &Args) -> Result<(), String> {
             phase,
         })
         .collect();
-    write_json(&out, &report)
+    write_json(&args.out, &report)
 }

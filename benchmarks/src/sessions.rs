@@ -11,7 +11,7 @@
 //! Rounds run every row in turn (the order reversed every other round, so slow drift on a
 //! shared machine hits all rows alike); then the lost-write trials run for every row.
 
-use crate::args::Args;
+use crate::cli::SessionsArgs;
 use crate::load::{self, Outcome};
 use crate::lost;
 use crate::output::{Num, nums, write_json};
@@ -135,29 +135,35 @@ struct RowResult {
     requests: u64,
 }
 
-pub fn run(args: &Args) -> Result<(), String> {
-    let quick = args.flag("quick");
-    let secs = |name, full, short| -> Result<Duration, String> {
-        Ok(Duration::from_secs_f64(
-            args.float(name, Some(if quick { short } else { full }))?,
-        ))
-    };
-    let config = Config {
-        slug: args.text("slug", None)?.into(),
-        work: args.text("work", None)?.into(),
-        handwritten: args.text("handwritten", None)?.into(),
-        out: args.text("out", None)?.into(),
-        tls: args.flag("tls"),
-        clients: args.number("clients", Some(8))?,
-        workers: args.number("workers", Some(4))?,
-        warmup: secs("warmup", 2.0, 0.5)?,
-        duration: secs("duration", 8.0, 2.0)?,
-        rounds: args.number("rounds", Some(if quick { 1 } else { 3 }))?,
-        delay: Duration::from_secs_f64(args.float("delay-ms", Some(1.0))? / 1000.0),
-        lost_requests: args.number("lost-requests", Some(24))?,
-        lost_hold_ms: args.number("lost-hold-ms", Some(30))?,
-        lost_trials: args.number("lost-trials", Some(if quick { 2 } else { 5 }))?,
-    };
+impl Config {
+    /// The settings, with the defaults of a full run or, with `--quick`, of a short one.
+    fn new(args: &SessionsArgs) -> Config {
+        let (warmup, duration, rounds, lost_trials) = if args.quick {
+            (Duration::from_millis(500), Duration::from_secs(2), 1, 2)
+        } else {
+            (Duration::from_secs(2), Duration::from_secs(8), 3, 5)
+        };
+        Config {
+            slug: args.slug.clone(),
+            work: args.work.clone(),
+            handwritten: args.handwritten.clone(),
+            out: args.out.clone(),
+            tls: args.tls,
+            clients: args.clients,
+            workers: args.workers,
+            warmup: args.warmup.unwrap_or(warmup),
+            duration: args.duration.unwrap_or(duration),
+            rounds: args.rounds.unwrap_or(rounds),
+            delay: args.delay,
+            lost_requests: args.lost_requests,
+            lost_hold_ms: args.lost_hold_ms,
+            lost_trials: args.lost_trials.unwrap_or(lost_trials),
+        }
+    }
+}
+
+pub fn run(args: &SessionsArgs) -> Result<(), String> {
+    let config = Config::new(args);
     sys::kill_tracked_on_interrupt();
     let work = &config.work;
     std::fs::create_dir_all(work.join("logs")).map_err(|e| e.to_string())?;
