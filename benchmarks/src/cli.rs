@@ -1,5 +1,6 @@
 //! The command line: one subcommand for each tool.
 
+use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -141,13 +142,13 @@ pub struct NoiseArgs {
 }
 
 /// A non-negative number of seconds.
-fn seconds(text: &str) -> Result<Duration, String> {
-    let value: f64 = text.parse().map_err(|_| "not a number".to_string())?;
-    Duration::try_from_secs_f64(value).map_err(|_| "must be a non-negative number".into())
+fn seconds(text: &str) -> anyhow::Result<Duration> {
+    let value: f64 = text.parse().context("not a number")?;
+    Duration::try_from_secs_f64(value).context("must be a non-negative number")
 }
 
 /// A non-negative number of milliseconds.
-fn milliseconds(text: &str) -> Result<Duration, String> {
+fn milliseconds(text: &str) -> anyhow::Result<Duration> {
     Ok(seconds(text)? / 1000)
 }
 

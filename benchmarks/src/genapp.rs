@@ -5,9 +5,10 @@
 
 use crate::cli::GenAppArgs;
 use crate::output::write_json;
+use anyhow::Context;
 use serde::{Serialize, Serializer};
 
-pub fn run(args: &GenAppArgs) -> Result<(), String> {
+pub fn run(args: &GenAppArgs) -> anyhow::Result<()> {
     let dir = &args.dir;
     let count = args.packages as usize;
     let mut rng = Rng(0x5eed_cafe_f00d_beef);
@@ -42,7 +43,7 @@ pub fn run(args: &GenAppArgs) -> Result<(), String> {
         platform_dev: Links(vec![]),
         plugin_api_version: "2.6.0",
     };
-    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     write_json(&dir.join("composer.json"), &manifest)?;
     write_json(&dir.join("composer.lock"), &lock)
 }

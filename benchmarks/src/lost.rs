@@ -3,6 +3,7 @@
 //! (test-support's trial, which the end-to-end tests assert on), counted.
 
 use crate::output::Num;
+use anyhow::Context;
 use serde::Serialize;
 
 #[derive(Clone, Serialize)]
@@ -13,9 +14,9 @@ pub struct Trial {
     pub seconds: Num,
 }
 
-pub fn trial(port: u16, requests: u32, hold_ms: u32) -> Result<Trial, String> {
-    let visits =
-        test_support::concurrent_visits(port, requests, hold_ms).map_err(|e| e.to_string())?;
+pub fn trial(port: u16, requests: u32, hold_ms: u32) -> anyhow::Result<Trial> {
+    let visits = test_support::concurrent_visits(port, requests, hold_ms)
+        .with_context(|| format!("lost-write trial on port {port}"))?;
     Ok(Trial {
         requests: visits.requests,
         lost: visits.lost,

@@ -19,6 +19,7 @@ mod sessions;
 mod stats;
 mod sys;
 
+use anyhow::Context;
 use clap::Parser;
 use cli::{Cli, Command, LoadArgs, LostWritesArgs, ProxyArgs};
 use std::process::ExitCode;
@@ -36,13 +37,13 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("php-redis-sessions-bench: {error}");
+            eprintln!("php-redis-sessions-bench: {error:#}");
             ExitCode::FAILURE
         }
     }
 }
 
-fn run_load(args: &LoadArgs) -> Result<(), String> {
+fn run_load(args: &LoadArgs) -> anyhow::Result<()> {
     let settings = load::Settings {
         port: args.port,
         clients: args.clients,
@@ -55,9 +56,9 @@ fn run_load(args: &LoadArgs) -> Result<(), String> {
     Ok(())
 }
 
-fn run_proxy(args: &ProxyArgs) -> Result<(), String> {
+fn run_proxy(args: &ProxyArgs) -> anyhow::Result<()> {
     let port = test_support::start_delay_proxy(args.listen_port, args.to, args.delay)
-        .map_err(|e| format!("cannot listen: {e}"))?;
+        .context("starting the delay proxy")?;
     eprintln!(
         "delay proxy on 127.0.0.1:{port} -> {}, {:?} each way",
         args.to, args.delay
@@ -67,7 +68,7 @@ fn run_proxy(args: &ProxyArgs) -> Result<(), String> {
     }
 }
 
-fn run_lost(args: &LostWritesArgs) -> Result<(), String> {
+fn run_lost(args: &LostWritesArgs) -> anyhow::Result<()> {
     for _ in 0..args.trials {
         let trial = lost::trial(args.port, args.requests, args.hold_ms)?;
         println!("{}", output::to_json(&trial));

@@ -58,7 +58,7 @@ fn snapshot(own_session: u32) -> Snapshot {
     out
 }
 
-pub fn run(args: &NoiseArgs) -> Result<(), String> {
+pub fn run(args: &NoiseArgs) -> anyhow::Result<()> {
     let own_session = args.session;
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
     let ticks = sys::clock_ticks_per_second();

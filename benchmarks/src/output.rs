@@ -1,6 +1,7 @@
 //! The JSON files and lines the tools write (benchmarks/report.py reads them): typed
 //! structs, written by serde_json.
 
+use anyhow::Context;
 use serde::{Serialize, Serializer};
 use std::path::Path;
 
@@ -35,8 +36,9 @@ pub fn to_json(value: &impl Serialize) -> String {
 }
 
 /// Writes `value` to `path` as pretty-printed JSON.
-pub fn write_json(path: &Path, value: &impl Serialize) -> Result<(), String> {
-    std::fs::write(path, to_json(value) + "\n").map_err(|e| format!("{}: {e}", path.display()))
+pub fn write_json(path: &Path, value: &impl Serialize) -> anyhow::Result<()> {
+    std::fs::write(path, to_json(value) + "\n")
+        .with_context(|| format!("writing {}", path.display()))
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@ use crate::lost;
 use crate::output::{Num, nums, write_json};
 use crate::stats;
 use crate::sys;
+use anyhow::{Context, anyhow, bail};
 use serde::Serialize;
 use std::io::Read;
 use std::net::SocketAddr;
@@ -162,12 +163,13 @@ impl Config {
     }
 }
 
-pub fn run(args: &SessionsArgs) -> Result<(), String> {
+pub fn run(args: &SessionsArgs) -> anyhow::Result<()> {
     let config = Config::new(args);
     sys::kill_tracked_on_interrupt();
     let work = &config.work;
-    std::fs::create_dir_all(work.join("logs")).map_err(|e| e.to_string())?;
-    std::fs::create_dir_all(work.join("file-sessions")).map_err(|e| e.to_string())?;
+    for dir in [work.join("logs"), work.join("file-sessions")] {
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
 
     let runtime = runtime_versions();
     eprintln!("==> Sessions on {}", runtime.line());
@@ -177,7 +179,8 @@ pub fn run(args: &SessionsArgs) -> Result<(), String> {
     let redis = &redis.0;
     let upstream = |port: u16| SocketAddr::from(([127, 0, 0, 1], port));
     let listen = |port| {
-        test_support::start_delay_proxy(0, upstream(port), config.delay).map_err(|e| e.to_string())
+        test_support::start_delay_proxy(0, upstream(port), config.delay)
+            .with_context(|| format!("starting a delay proxy to port {port}"))
     };
     let ports = Ports {
         tcp: redis.port,
@@ -451,11 +454,11 @@ impl Versions {
     }
 }
 
-fn random_hex(bytes: usize) -> Result<String, String> {
+fn random_hex(bytes: usize) -> anyhow::Result<String> {
     let mut buf = vec![0u8; bytes];
     std::fs::File::open("/dev/urandom")
         .and_then(|mut f| f.read_exact(&mut buf))
-        .map_err(|e| format!("/dev/urandom: {e}"))?;
+        .context("reading /dev/urandom")?;
     Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
 }
 
@@ -484,14 +487,17 @@ impl Drop for TrackedRedis {
 }
 
 /// Connections Redis has accepted so far (INFO stats), asked on a connection kept open.
-fn connections_received(conn: &mut Conn) -> Result<u64, String> {
-    match conn.try_command(&["INFO", "stats"]) {
-        Ok(Reply::Bulk(info)) => info
+fn connections_received(conn: &mut Conn) -> anyhow::Result<u64> {
+    match conn
+        .try_command(&["INFO", "stats"])
+        .context("Redis INFO stats")?
+    {
+        Reply::Bulk(info) => info
             .lines()
             .find_map(|l| l.strip_prefix("total_connections_received:"))
             .and_then(|n| n.trim().parse().ok())
-            .ok_or_else(|| "INFO: no total_connections_received".to_string()),
-        other => Err(format!("INFO: unexpected reply {other:?}")),
+            .context("Redis INFO stats: no total_connections_received"),
+        other => bail!("Redis INFO stats: unexpected reply {other:?}"),
     }
 }
 
@@ -507,8 +513,8 @@ struct Probe {
 /// What the delay proxy really adds, measured with PING: on one open connection (one
 /// round trip), and on a new connection each time (handshake + round trip).
 /// Returns the JSON, a line for the log, and the round trip it adds (ms).
-fn probe(redis: &Redis, ports: &Ports) -> Result<(Probe, String, f64), String> {
-    let ping = |port: u16| -> Result<f64, String> {
+fn probe(redis: &Redis, ports: &Ports) -> anyhow::Result<(Probe, String, f64)> {
+    let ping = |port: u16| -> anyhow::Result<f64> {
         let mut conn = redis.connect_via(port);
         let mut samples: Vec<u32> = (0..200)
             .map(|_| {
@@ -520,12 +526,14 @@ fn probe(redis: &Redis, ports: &Ports) -> Result<(Probe, String, f64), String> {
         samples.sort_unstable();
         Ok(f64::from(stats::quantile(&samples, 0.5).unwrap_or(0)) / 1000.0)
     };
-    let fresh = |port: u16| -> Result<f64, String> {
+    let fresh = |port: u16| -> anyhow::Result<f64> {
         let mut samples: Vec<u32> = vec![];
         for _ in 0..50 {
             let t = Instant::now();
-            let mut conn = Conn::open(&format!("127.0.0.1:{port}")).map_err(|e| e.to_string())?;
-            conn.try_command(&["PING"]).map_err(|e| e.to_string())?;
+            let mut conn = Conn::open(&format!("127.0.0.1:{port}"))
+                .with_context(|| format!("connecting to Redis on port {port}"))?;
+            conn.try_command(&["PING"])
+                .with_context(|| format!("PING on port {port}"))?;
             samples.push(t.elapsed().as_micros() as u32);
         }
         samples.sort_unstable();
@@ -562,12 +570,10 @@ fn trace(
     ports: &Ports,
     password: &str,
     added_rtt_ms: f64,
-) -> Result<Trace, String> {
+) -> anyhow::Result<Trace> {
     let server = PhpServer::start(config, setup, Network::Tcp, ports, password, 1)?;
     let mut monitor = redis.connect();
-    monitor
-        .try_command(&["MONITOR"])
-        .map_err(|e| format!("MONITOR: {e}"))?;
+    monitor.try_command(&["MONITOR"]).context("Redis MONITOR")?;
     let mut session: Option<String> = None;
     let mut requests: Vec<Vec<String>> = vec![];
     for _ in 0..3 {
@@ -577,7 +583,7 @@ fn trace(
             session.as_deref(),
             Duration::from_secs(30),
         )
-        .map_err(|e| e.to_string())?;
+        .with_context(|| format!("tracing {}: a request", setup.name()))?;
         if session.is_none() {
             session = response.new_session;
         }
@@ -600,7 +606,7 @@ fn trace(
     drop(monitor);
     drop(server);
 
-    let unloaded = |network: Network| -> Result<f64, String> {
+    let unloaded = |network: Network| -> anyhow::Result<f64> {
         let server = PhpServer::start(config, setup, network, ports, password, 1)?;
         let outcome = load::run(&load::Settings {
             port: server.port,
@@ -613,7 +619,7 @@ fn trace(
             .summary()
             .p50_ms
             .map(|n| n.0)
-            .ok_or_else(|| format!("{}: no request completed", setup.name()))
+            .with_context(|| format!("tracing {}: no request completed", setup.name()))
     };
     let direct = unloaded(Network::Tcp)?;
     let delayed = unloaded(Network::TcpDelay)?;
@@ -664,7 +670,7 @@ impl PhpServer {
         ports: &Ports,
         password: &str,
         workers: u32,
-    ) -> Result<PhpServer, String> {
+    ) -> anyhow::Result<PhpServer> {
         let url = ports.port(network).map(|port| {
             let scheme = if network.is_tls() { "rediss" } else { "redis" };
             format!("{scheme}://:{password}@127.0.0.1:{port}")
@@ -674,7 +680,7 @@ impl PhpServer {
             setup.name(),
             network.name(config.delay).replace([' ', '+'], "")
         ));
-        let mut last_error = String::new();
+        let mut last_error = anyhow!("not started");
         for _ in 0..3 {
             let port = test_support::free_port();
             let address = format!("127.0.0.1:{port}");
@@ -725,12 +731,12 @@ impl PhpServer {
                 .create(true)
                 .append(true)
                 .open(&log)
-                .map_err(|e| format!("{}: {e}", log.display()))?;
+                .with_context(|| format!("opening {}", log.display()))?;
             let log_start = file.metadata().map(|m| m.len()).unwrap_or(0);
             let child = command
                 .stderr(file)
                 .spawn()
-                .map_err(|e| format!("cannot start PHP: {e}"))?;
+                .context("starting PHP's web server")?;
             sys::track_group(child.id());
             let server = PhpServer {
                 port,
@@ -743,27 +749,27 @@ impl PhpServer {
                 Err(error) => last_error = error,
             }
         }
-        Err(format!(
-            "{} / {}: {last_error}",
+        Err(last_error.context(format!(
+            "starting PHP's web server for {} / {}",
             setup.name(),
             network.name(config.delay)
-        ))
+        )))
     }
 
     /// Waits for the server, then checks one request reaches the expected save handler.
-    fn check(&self, handler: &str) -> Result<(), String> {
+    fn check(&self, handler: &str) -> anyhow::Result<()> {
         if !test_support::wait_for_port(self.port, Duration::from_secs(10)) {
-            return Err("PHP's web server did not start".into());
+            bail!("PHP's web server did not start");
         }
         let response = test_support::http_get(self.port, "/", None, Duration::from_secs(30))
-            .map_err(|e| e.to_string())?;
+            .context("the first request")?;
         if response.status != 200 || response.save_handler().as_deref() != Some(handler) {
-            return Err(format!(
+            bail!(
                 "expected save handler {handler}, got HTTP {} {}; log: {}",
                 response.status,
                 response.body.trim(),
                 self.warnings().join(" | ")
-            ));
+            );
         }
         Ok(())
     }
