@@ -71,57 +71,10 @@ impl Redis {
             let port = free_port();
             let tls_port = free_port();
             let dir = tempfile::tempdir().unwrap();
-            let mut args: Vec<String> = [
-                "--port",
-                &port.to_string(),
-                "--bind",
-                options.bind,
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ]
-            .iter()
-            .map(|a| a.to_string())
-            .collect();
-            args.extend([
-                "--dir".into(),
-                dir.path().display().to_string(),
-                "--protected-mode".into(),
-                "no".into(),
-            ]);
-            let mut binds: Vec<&Path> = vec![dir.path()];
-            if let Some(tls) = options.tls {
-                args.extend([
-                    "--tls-port".into(),
-                    tls_port.to_string(),
-                    "--tls-cert-file".into(),
-                    tls.cert().display().to_string(),
-                    "--tls-key-file".into(),
-                    tls.key().display().to_string(),
-                    "--tls-ca-cert-file".into(),
-                    tls.cert().display().to_string(),
-                    "--tls-auth-clients".into(),
-                    "no".into(),
-                ]);
-                binds.push(tls.dir.path());
-                if options.cluster {
-                    args.extend(["--tls-cluster".into(), "yes".into()]);
-                }
-            }
-            if options.cluster {
-                args.extend([
-                    "--cluster-enabled".into(),
-                    "yes".into(),
-                    "--cluster-port".into(),
-                    free_port().to_string(),
-                    "--cluster-config-file".into(),
-                    dir.path().join("nodes.conf").display().to_string(),
-                    "--cluster-node-timeout".into(),
-                    "5000".into(),
-                ]);
-            }
+            let args = server_args(&options, port, tls_port, dir.path());
             let args: Vec<&OsStr> = args.iter().map(OsStr::new).collect();
+            let mut binds: Vec<&Path> = vec![dir.path()];
+            binds.extend(options.tls.map(|tls| tls.dir.path()));
             let child = options
                 .runtime
                 .command("redis-server", &args, &[], &binds, dir.path())
@@ -264,6 +217,59 @@ impl Redis {
             other => panic!("TTL: {other:?}"),
         }
     }
+}
+
+/// redis-server's command line for `options`, keeping its files in `dir`.
+fn server_args(options: &RedisOptions, port: u16, tls_port: u16, dir: &Path) -> Vec<String> {
+    let mut args: Vec<String> = [
+        "--port",
+        &port.to_string(),
+        "--bind",
+        options.bind,
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+    ]
+    .iter()
+    .map(|a| a.to_string())
+    .collect();
+    args.extend([
+        "--dir".into(),
+        dir.display().to_string(),
+        "--protected-mode".into(),
+        "no".into(),
+    ]);
+    if let Some(tls) = options.tls {
+        args.extend([
+            "--tls-port".into(),
+            tls_port.to_string(),
+            "--tls-cert-file".into(),
+            tls.cert().display().to_string(),
+            "--tls-key-file".into(),
+            tls.key().display().to_string(),
+            "--tls-ca-cert-file".into(),
+            tls.cert().display().to_string(),
+            "--tls-auth-clients".into(),
+            "no".into(),
+        ]);
+        if options.cluster {
+            args.extend(["--tls-cluster".into(), "yes".into()]);
+        }
+    }
+    if options.cluster {
+        args.extend([
+            "--cluster-enabled".into(),
+            "yes".into(),
+            "--cluster-port".into(),
+            free_port().to_string(),
+            "--cluster-config-file".into(),
+            dir.join("nodes.conf").display().to_string(),
+            "--cluster-node-timeout".into(),
+            "5000".into(),
+        ]);
+    }
+    args
 }
 
 impl Drop for Redis {
