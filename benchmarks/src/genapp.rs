@@ -154,14 +154,7 @@ fn package(rng: &mut Rng, i: usize, count: usize, needs_redis: bool) -> Package 
     let (vendor, project) = name.split_once('/').unwrap();
     let version = format!("v{}.{}.{}", rng.below(9), rng.below(30), rng.below(20));
     let reference = hex(rng, 20);
-    let mut require = vec![("php".to_string(), ">=8.1".to_string())];
-    for _ in 0..rng.below(5) {
-        let dep = (i + 1 + rng.below(count as u64) as usize) % count;
-        require.push((self::name(dep), format!("^{}.0", rng.below(5) + 1)));
-    }
-    if needs_redis {
-        require.push(("ext-redis".into(), "*".into()));
-    }
+    let require = requirements(rng, i, count, needs_redis);
     let namespace = format!(
         "{}\\{}\\",
         capitalize(vendor),
@@ -172,15 +165,7 @@ fn package(rng: &mut Rng, i: usize, count: usize, needs_redis: bool) -> Package 
         name: format!("Maintainer {}", rng.below(1000)),
         email: format!("dev{}@example.org", rng.below(1000)),
     };
-    let time = format!(
-        "20{:02}-{:02}-{:02}T{:02}:{:02}:{:02}+00:00",
-        15 + rng.below(11),
-        1 + rng.below(12),
-        1 + rng.below(28),
-        rng.below(24),
-        rng.below(60),
-        rng.below(60)
-    );
+    let time = timestamp(rng);
     Package {
         source: Source {
             kind: "git",
@@ -193,7 +178,7 @@ fn package(rng: &mut Rng, i: usize, count: usize, needs_redis: bool) -> Package 
             reference,
             shasum: "",
         },
-        require: Links(require),
+        require,
         require_dev: Links(vec![("phpunit/phpunit".into(), "^10.5".into())]),
         kind: "library",
         autoload: Autoload {
@@ -213,6 +198,32 @@ fn package(rng: &mut Rng, i: usize, count: usize, needs_redis: bool) -> Package 
         version,
         name,
     }
+}
+
+/// PHP and up to four other packages of the lock, and ext-redis if `needs_redis`.
+fn requirements(rng: &mut Rng, i: usize, count: usize, needs_redis: bool) -> Links {
+    let mut require = vec![("php".to_string(), ">=8.1".to_string())];
+    for _ in 0..rng.below(5) {
+        let dep = (i + 1 + rng.below(count as u64) as usize) % count;
+        require.push((name(dep), format!("^{}.0", rng.below(5) + 1)));
+    }
+    if needs_redis {
+        require.push(("ext-redis".into(), "*".into()));
+    }
+    Links(require)
+}
+
+/// A release time between 2015 and 2025.
+fn timestamp(rng: &mut Rng) -> String {
+    format!(
+        "20{:02}-{:02}-{:02}T{:02}:{:02}:{:02}+00:00",
+        15 + rng.below(11),
+        1 + rng.below(12),
+        1 + rng.below(28),
+        rng.below(24),
+        rng.below(60),
+        rng.below(60)
+    )
 }
 
 fn capitalize(word: &str) -> String {
