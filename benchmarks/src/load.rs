@@ -3,10 +3,11 @@
 //! closes every connection). Latency is connect-to-last-byte, recorded per request;
 //! requests that complete during the warmup are not counted.
 
-use crate::http;
-use crate::json::Json;
+use crate::output::Num;
 use crate::stats;
+use serde::Serialize;
 use std::time::{Duration, Instant};
+use test_support::Response;
 
 pub struct Settings {
     pub port: u16,
@@ -36,6 +37,13 @@ impl Outcome {
         self.latencies_us.len() as f64 / self.measured.as_secs_f64()
     }
 
+    fn fail(&mut self, what: String) {
+        self.errors += 1;
+        if self.first_error.is_none() {
+            self.first_error = Some(what);
+        }
+    }
+
     pub fn merge(outcomes: &[Outcome]) -> Outcome {
         let mut all = Outcome::default();
         for o in outcomes {
@@ -53,10 +61,10 @@ impl Outcome {
     }
 
     pub fn summary(&self) -> Summary {
-        let ms = |q| stats::quantile(&self.latencies_us, q).map(|us| f64::from(us) / 1000.0);
+        let ms = |q| stats::quantile(&self.latencies_us, q).map(|us| Num(f64::from(us) / 1000.0));
         Summary {
             requests: self.latencies_us.len() as u64,
-            rps: self.requests_per_second(),
+            rps: Num(self.requests_per_second()),
             p50_ms: ms(0.5),
             p90_ms: ms(0.9),
             p99_ms: ms(0.99),
@@ -68,36 +76,18 @@ impl Outcome {
     }
 }
 
+/// What a load run (or a row's rounds pooled) measured.
+#[derive(Serialize)]
 pub struct Summary {
     pub requests: u64,
-    pub rps: f64,
-    pub p50_ms: Option<f64>,
-    pub p90_ms: Option<f64>,
-    pub p99_ms: Option<f64>,
-    pub max_ms: Option<f64>,
+    pub rps: Num,
+    pub p50_ms: Option<Num>,
+    pub p90_ms: Option<Num>,
+    pub p99_ms: Option<Num>,
+    pub max_ms: Option<Num>,
     pub errors: u64,
     pub session_errors: u64,
     pub first_error: Option<String>,
-}
-
-impl Summary {
-    pub fn to_json(&self) -> Json {
-        let opt = |v: Option<f64>| v.map_or(Json::Null, Json::Num);
-        Json::obj(vec![
-            ("requests", Json::Int(self.requests as i64)),
-            ("rps", Json::Num(self.rps)),
-            ("p50_ms", opt(self.p50_ms)),
-            ("p90_ms", opt(self.p90_ms)),
-            ("p99_ms", opt(self.p99_ms)),
-            ("max_ms", opt(self.max_ms)),
-            ("errors", Json::Int(self.errors as i64)),
-            ("session_errors", Json::Int(self.session_errors as i64)),
-            (
-                "first_error",
-                self.first_error.clone().map_or(Json::Null, Json::Str),
-            ),
-        ])
-    }
 }
 
 pub fn run(settings: &Settings) -> Outcome {
@@ -117,60 +107,38 @@ pub fn run(settings: &Settings) -> Outcome {
 
 fn client(settings: &Settings, measure_from: Instant, end: Instant) -> Outcome {
     let mut out = Outcome::default();
-    let mut session: Option<String> = None;
-    let mut last_visits: Option<u64> = None;
-    let fail = |out: &mut Outcome, what: String| {
-        out.errors += 1;
-        if out.first_error.is_none() {
-            out.first_error = Some(what);
-        }
-    };
+    let mut session = ClientSession::default();
     loop {
         let sent = Instant::now();
         if sent >= end {
             break;
         }
-        let result = http::get(
+        let result = test_support::http_get(
             settings.port,
             "/",
-            session.as_deref(),
+            session.id.as_deref(),
             Duration::from_secs(30),
         );
         let done = Instant::now();
         let response = match result {
             Ok(r) if r.status == 200 => r,
             Ok(r) => {
-                fail(&mut out, format!("HTTP {}: {}", r.status, r.body.trim()));
+                out.fail(format!("HTTP {}: {}", r.status, r.body.trim()));
                 std::thread::sleep(Duration::from_millis(10));
                 continue;
             }
             Err(e) => {
-                fail(&mut out, format!("request failed: {e}"));
+                out.fail(format!("request failed: {e}"));
                 std::thread::sleep(Duration::from_millis(10));
                 continue;
             }
         };
-        if response.save_handler() != Some(settings.expect_handler.as_str()) {
-            fail(
-                &mut out,
-                format!("unexpected response: {}", response.body.trim()),
-            );
+        let body = response.json().unwrap_or_default();
+        if body["save_handler"].as_str() != Some(settings.expect_handler.as_str()) {
+            out.fail(format!("unexpected response: {}", response.body.trim()));
             continue;
         }
-        if let Some(id) = response.new_session.clone() {
-            if session.is_some() {
-                out.session_errors += 1; // the server lost the session and started another
-            }
-            session = Some(id);
-            last_visits = None;
-        }
-        let visits = response.visits();
-        if let (Some(v), Some(prev)) = (visits, last_visits)
-            && v != prev + 1
-        {
-            out.session_errors += 1;
-        }
-        last_visits = visits;
+        out.session_errors += session.follow(&response, body["visits"].as_u64());
         out.completed += 1;
         if done >= measure_from && done < end {
             let us = (done - sent).as_micros().min(u128::from(u32::MAX)) as u32;
@@ -178,4 +146,31 @@ fn client(settings: &Settings, measure_from: Instant, end: Instant) -> Outcome {
         }
     }
     out
+}
+
+/// One client's session: its cookie, and the visit count it last saw.
+#[derive(Default)]
+struct ClientSession {
+    id: Option<String>,
+    visits: Option<u64>,
+}
+
+impl ClientSession {
+    /// Follows a response reporting `visits`; the session errors it shows: the server
+    /// lost the session and started another, or the count did not go up by one.
+    fn follow(&mut self, response: &Response, visits: Option<u64>) -> u64 {
+        let mut errors = 0;
+        if let Some(id) = &response.new_session {
+            errors += u64::from(self.id.is_some());
+            self.id = Some(id.clone());
+            self.visits = None;
+        }
+        if let (Some(v), Some(prev)) = (visits, self.visits)
+            && v != prev + 1
+        {
+            errors += 1;
+        }
+        self.visits = visits;
+        errors
+    }
 }

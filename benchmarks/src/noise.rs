@@ -3,12 +3,21 @@
 //! threads left out), as a share of the machine's capacity, by phase. A process that
 //! both starts and ends between two samples is missed, so the figures are a floor.
 
-use crate::args::Args;
-use crate::json::Json;
+use crate::cli::NoiseArgs;
+use crate::output::{Num, write_json};
 use crate::sys;
+use serde::Serialize;
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
+
+/// Others' CPU use during one phase of the benchmark, in noise.json.
+#[derive(Serialize)]
+struct Phase {
+    phase: String,
+    seconds: usize,
+    others_cpu_mean_pct: Num,
+    others_cpu_max_pct: Num,
+}
 
 /// Per-process CPU time in clock ticks, keyed by pid and start time (pids are reused).
 type Snapshot = HashMap<(u32, u64), u64>;
@@ -49,10 +58,8 @@ fn snapshot(own_session: u32) -> Snapshot {
     out
 }
 
-pub fn run(args: &Args) -> Result<(), String> {
-    let own_session: u32 = args.number("session", None)?;
-    let phase_file = PathBuf::from(args.text("phase-file", None)?);
-    let out = PathBuf::from(args.text("out", None)?);
+pub fn run(args: &NoiseArgs) -> anyhow::Result<()> {
+    let own_session = args.session;
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
     let ticks = sys::clock_ticks_per_second();
     // phase -> per-second shares of the machine used by others (0..=1)
@@ -61,7 +68,7 @@ pub fn run(args: &Args) -> Result<(), String> {
     let mut last = Instant::now();
     loop {
         std::thread::sleep(Duration::from_secs(1));
-        let phase = std::fs::read_to_string(&phase_file).unwrap_or_default();
+        let phase = std::fs::read_to_string(&args.phase_file).unwrap_or_default();
         let phase = phase.trim();
         let current = snapshot(own_session);
         let now = Instant::now();
@@ -83,20 +90,14 @@ pub fn run(args: &Args) -> Result<(), String> {
             _ => phases.push((phase.to_string(), vec![share])),
         }
     }
-    let json = Json::Arr(
-        phases
-            .iter()
-            .map(|(name, samples)| {
-                let mean = samples.iter().sum::<f64>() / samples.len() as f64;
-                let max = samples.iter().copied().fold(0.0, f64::max);
-                Json::obj(vec![
-                    ("phase", Json::str(name)),
-                    ("seconds", Json::Int(samples.len() as i64)),
-                    ("others_cpu_mean_pct", Json::Num(100.0 * mean)),
-                    ("others_cpu_max_pct", Json::Num(100.0 * max)),
-                ])
-            })
-            .collect(),
-    );
-    std::fs::write(&out, json.render() + "\n").map_err(|e| format!("{}: {e}", out.display()))
+    let report: Vec<Phase> = phases
+        .into_iter()
+        .map(|(phase, samples)| Phase {
+            seconds: samples.len(),
+            others_cpu_mean_pct: Num(100.0 * samples.iter().sum::<f64>() / samples.len() as f64),
+            others_cpu_max_pct: Num(100.0 * samples.iter().copied().fold(0.0, f64::max)),
+            phase,
+        })
+        .collect();
+    write_json(&args.out, &report)
 }

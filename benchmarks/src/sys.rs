@@ -4,7 +4,6 @@ use std::sync::atomic::{AtomicI32, Ordering};
 
 unsafe extern "C" {
     fn kill(pid: i32, signal: i32) -> i32;
-    fn prctl(option: i32, arg2: u64, arg3: u64, arg4: u64, arg5: u64) -> i32;
     fn sysconf(name: i32) -> i64;
     fn signal(signum: i32, handler: extern "C" fn(i32)) -> usize;
     fn _exit(status: i32) -> !;
@@ -15,7 +14,6 @@ const SC_CLK_TCK: i32 = 2;
 const SIGINT: i32 = 2;
 const SIGKILL: i32 = 9;
 const SIGTERM: i32 = 15;
-const PR_SET_TIMERSLACK: i32 = 29;
 
 /// Kills a whole process group (PHP's built-in server forks its workers into it).
 pub fn kill_group(pgid: u32) {
@@ -26,15 +24,6 @@ pub fn kill_group(pgid: u32) {
         unsafe {
             kill(-pgid, SIGKILL);
         }
-    }
-}
-
-/// Lets this thread's sleeps end on time: the default timer slack (50 us) would add to
-/// every delayed packet.
-pub fn precise_sleeps() {
-    // SAFETY: PR_SET_TIMERSLACK only changes the calling thread's timer slack.
-    unsafe {
-        prctl(PR_SET_TIMERSLACK, 1, 0, 0, 0);
     }
 }
 

@@ -1,24 +1,28 @@
-//! A TCP proxy in front of a Redis, on a free loopback port: a network hop of its own
-//! (`delay` each way), and the failures a network hop has. [`Proxy::silence`] is a Redis
-//! that died without closing anything (a host gone, a connection tracked away): the
-//! connections open now stay open and never carry a byte again; new ones work.
-//! [`Proxy::cut`] closes every connection open now, as a restarted Redis does.
-//! [`Proxy::outage`] makes it a Redis that is down, refusing (closed at once) or
-//! unreachable (accepted, never answered), until [`Proxy::heal`].
+//! A TCP proxy on loopback in front of a Redis: a network hop of its own, and the
+//! failures a network hop has.
+//!
+//! - Delay: every byte is late by a fixed time in each direction, as a network between
+//!   the dyno and Redis would make it. A new connection also pays the TCP handshake's
+//!   round trip: the client's first bytes reach the server no sooner than three one-way
+//!   delays after it connected (SYN, SYN-ACK, then the data), and answers take one more
+//!   delay back. Bytes are forwarded in order, each chunk at its arrival time plus the
+//!   delay, so pipelined traffic is delayed, not serialized.
+//! - [`Proxy::silence`]: a Redis that died without closing anything (a host gone): the
+//!   connections open now stay open and never carry a byte again; new ones work.
+//! - [`Proxy::cut`]: every connection open now is closed, as a restarted Redis does.
+//! - [`Proxy::outage`]: Redis down, refusing (closed at once) or unreachable (accepted,
+//!   never answered), until [`Proxy::heal`].
+//! - [`Proxy::round_trips`]: chunks the clients sent, one per round trip for a client that
+//!   waits for each answer (pipelined commands arrive in one chunk).
 
-use std::io::{ErrorKind, Read, Write};
+use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
-use std::time::Duration;
+use std::sync::{Arc, Mutex, mpsc};
+use std::thread;
+use std::time::{Duration, Instant};
 
-/// One proxied connection: its two sockets and whether it still carries bytes.
-struct Link {
-    client: TcpStream,
-    upstream: TcpStream,
-    silenced: AtomicBool,
-}
+const STACK: usize = 128 * 1024;
 
 /// What the proxy does with new connections.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,88 +37,80 @@ const FORWARD: usize = 0;
 const REFUSE: usize = 1;
 const BLACKHOLE: usize = 2;
 
+/// One proxied connection: its two sockets and whether it still carries bytes.
+struct Link {
+    client: TcpStream,
+    upstream: Option<TcpStream>,
+    silenced: AtomicBool,
+}
+
+impl Link {
+    fn close(&self) {
+        let _ = self.client.shutdown(Shutdown::Both);
+        if let Some(upstream) = &self.upstream {
+            let _ = upstream.shutdown(Shutdown::Both);
+        }
+    }
+}
+
+/// What the accepting thread and the controls share.
+#[derive(Default)]
+struct State {
+    links: Mutex<Vec<Arc<Link>>>,
+    mode: AtomicUsize,
+    accepted: AtomicUsize,
+    sent: AtomicUsize,
+    stop: AtomicBool,
+}
+
 pub struct Proxy {
     pub port: u16,
-    mode: Arc<AtomicUsize>,
-    links: Arc<Mutex<Vec<Arc<Link>>>>,
-    accepted: Arc<AtomicUsize>,
-    /// Chunks the clients sent: one per round trip for a client that waits for each
-    /// answer (pipelined commands arrive in one chunk).
-    sent: Arc<AtomicUsize>,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
+    state: Arc<State>,
+    thread: Option<thread::JoinHandle<()>>,
 }
 
 impl Proxy {
-    /// Forwards `127.0.0.1:<port>` to `target`, each chunk `delay` late in each direction.
-    #[must_use]
+    /// Forwards a free loopback port to `target`, each chunk `delay` late each way.
     pub fn start(target: SocketAddr, delay: Duration) -> Proxy {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("a loopback port for the proxy");
-        let port = listener.local_addr().unwrap().port();
-        let links: Arc<Mutex<Vec<Arc<Link>>>> = Arc::default();
-        let accepted = Arc::new(AtomicUsize::new(0));
-        let sent = Arc::new(AtomicUsize::new(0));
-        let stop = Arc::new(AtomicBool::new(false));
-        let mode = Arc::new(AtomicUsize::new(FORWARD));
+        Proxy::bind(0, target, delay).expect("a loopback port for the proxy")
+    }
+
+    /// The same on `127.0.0.1:port` (0: any free port).
+    pub fn bind(port: u16, target: SocketAddr, delay: Duration) -> io::Result<Proxy> {
+        let listener = TcpListener::bind(("127.0.0.1", port))?;
+        let port = listener.local_addr()?.port();
+        let state = Arc::new(State::default());
         let thread = {
-            let (links, accepted, sent, stop, mode) = (
-                links.clone(),
-                accepted.clone(),
-                sent.clone(),
-                stop.clone(),
-                mode.clone(),
-            );
-            std::thread::spawn(move || {
+            let state = state.clone();
+            thread::spawn(move || {
                 for client in listener.incoming() {
-                    if stop.load(Ordering::SeqCst) {
+                    if state.stop.load(Ordering::SeqCst) {
                         break;
                     }
-                    let Ok(client) = client else { continue };
-                    match mode.load(Ordering::SeqCst) {
-                        REFUSE => {
-                            let _ = client.shutdown(Shutdown::Both);
-                            continue;
-                        }
-                        BLACKHOLE => {
-                            links.lock().unwrap().push(Arc::new(Link {
-                                upstream: client.try_clone().unwrap(),
-                                client,
-                                silenced: AtomicBool::new(true),
-                            }));
-                            continue;
-                        }
-                        _ => {}
+                    if let Ok(client) = client {
+                        accept(&state, client, target, delay);
                     }
-                    let Ok(upstream) = TcpStream::connect(target) else {
-                        continue; // the client sees its connection closed: Redis is down
-                    };
-                    accepted.fetch_add(1, Ordering::SeqCst);
-                    let link = Arc::new(Link {
-                        client,
-                        upstream,
-                        silenced: AtomicBool::new(false),
-                    });
-                    links.lock().unwrap().push(link.clone());
-                    pump(&link, Some(sent.clone()), delay);
-                    pump(&link, None, delay);
                 }
             })
         };
-        Proxy {
+        Ok(Proxy {
             port,
-            mode,
-            links,
-            accepted,
-            sent,
-            stop,
+            state,
             thread: Some(thread),
-        }
+        })
     }
 
     /// Every connection open now goes silent for good, without being closed.
     pub fn silence(&self) {
-        for link in self.links.lock().unwrap().iter() {
+        for link in self.state.links.lock().unwrap().iter() {
             link.silenced.store(true, Ordering::SeqCst);
+        }
+    }
+
+    /// Closes every connection open now.
+    pub fn cut(&self) {
+        for link in self.state.links.lock().unwrap().drain(..) {
+            link.close();
         }
     }
 
@@ -123,11 +119,11 @@ impl Proxy {
     pub fn outage(&self, outage: Outage) {
         match outage {
             Outage::Refused => {
-                self.mode.store(REFUSE, Ordering::SeqCst);
+                self.state.mode.store(REFUSE, Ordering::SeqCst);
                 self.cut();
             }
             Outage::Unreachable => {
-                self.mode.store(BLACKHOLE, Ordering::SeqCst);
+                self.state.mode.store(BLACKHOLE, Ordering::SeqCst);
                 self.silence();
             }
         }
@@ -135,77 +131,163 @@ impl Proxy {
 
     /// Redis is back: new connections are forwarded again.
     pub fn heal(&self) {
-        self.mode.store(FORWARD, Ordering::SeqCst);
+        self.state.mode.store(FORWARD, Ordering::SeqCst);
     }
 
-    /// Closes every connection open now.
-    pub fn cut(&self) {
-        for link in self.links.lock().unwrap().drain(..) {
-            let _ = link.client.shutdown(Shutdown::Both);
-            let _ = link.upstream.shutdown(Shutdown::Both);
-        }
-    }
-
-    /// Connections accepted so far.
+    /// Connections forwarded so far.
     pub fn accepted(&self) -> usize {
-        self.accepted.load(Ordering::SeqCst)
+        self.state.accepted.load(Ordering::SeqCst)
     }
 
     /// Chunks sent by the clients so far: their round trips.
     pub fn round_trips(&self) -> usize {
-        self.sent.load(Ordering::SeqCst)
+        self.state.sent.load(Ordering::SeqCst)
     }
-}
-
-/// Copies one direction of `link` until either side closes, counting the chunks in
-/// `sent` (the clients' direction); a silenced link's bytes are read and dropped, so its
-/// peer waits for an answer that never comes.
-fn pump(link: &Arc<Link>, sent: Option<Arc<AtomicUsize>>, delay: Duration) {
-    let link = link.clone();
-    let to_upstream = sent.is_some();
-    std::thread::spawn(move || {
-        let (mut from, mut to) = if to_upstream {
-            (&link.client, &link.upstream)
-        } else {
-            (&link.upstream, &link.client)
-        };
-        let mut buffer = [0u8; 16 * 1024];
-        loop {
-            let read = match from.read(&mut buffer) {
-                Ok(0) => break,
-                Ok(read) => read,
-                Err(error) if error.kind() == ErrorKind::Interrupted => continue,
-                Err(_) => break,
-            };
-            if link.silenced.load(Ordering::SeqCst) {
-                continue;
-            }
-            if let Some(sent) = &sent {
-                sent.fetch_add(1, Ordering::SeqCst);
-            }
-            if !delay.is_zero() {
-                std::thread::sleep(delay);
-            }
-            if to.write_all(&buffer[..read]).is_err() {
-                break;
-            }
-        }
-        if !link.silenced.load(Ordering::SeqCst) {
-            let _ = to.shutdown(Shutdown::Write);
-        }
-    });
 }
 
 impl Drop for Proxy {
     fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
+        self.state.stop.store(true, Ordering::SeqCst);
         let _ = TcpStream::connect(("127.0.0.1", self.port));
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
-        for link in self.links.lock().unwrap().drain(..) {
-            let _ = link.client.shutdown(Shutdown::Both);
-            let _ = link.upstream.shutdown(Shutdown::Both);
+        for link in self.state.links.lock().unwrap().drain(..) {
+            link.close();
         }
+    }
+}
+
+/// A delay proxy to `upstream` on 127.0.0.1:`port` (0: any free port) that runs for the
+/// rest of the process; returns the port.
+pub fn start_delay_proxy(port: u16, upstream: SocketAddr, delay: Duration) -> io::Result<u16> {
+    let proxy = Proxy::bind(port, upstream, delay)?;
+    let port = proxy.port;
+    std::mem::forget(proxy);
+    Ok(port)
+}
+
+fn accept(state: &Arc<State>, client: TcpStream, target: SocketAddr, delay: Duration) {
+    let accepted = Instant::now();
+    match state.mode.load(Ordering::SeqCst) {
+        REFUSE => {
+            let _ = client.shutdown(Shutdown::Both);
+            return;
+        }
+        BLACKHOLE => {
+            state.links.lock().unwrap().push(Arc::new(Link {
+                client,
+                upstream: None,
+                silenced: AtomicBool::new(true),
+            }));
+            return;
+        }
+        _ => {}
+    }
+    let Ok(upstream) = TcpStream::connect(target) else {
+        let _ = client.shutdown(Shutdown::Both); // Redis is down: the client sees it closed
+        return;
+    };
+    for stream in [&client, &upstream] {
+        let _ = stream.set_nodelay(true);
+    }
+    state.accepted.fetch_add(1, Ordering::SeqCst);
+    let link = Arc::new(Link {
+        client,
+        upstream: Some(upstream),
+        silenced: AtomicBool::new(false),
+    });
+    state.links.lock().unwrap().push(link.clone());
+    pipe(
+        &link,
+        true,
+        delay,
+        accepted + 3 * delay,
+        Some(state.clone()),
+    );
+    pipe(&link, false, delay, accepted, None);
+}
+
+/// Forwards one direction of `link`: one thread reads and timestamps (counting the
+/// clients' chunks in `count`), another writes each chunk when it is due. A silenced
+/// link's bytes are read and dropped, so its peer waits for an answer that never comes.
+fn pipe(
+    link: &Arc<Link>,
+    to_upstream: bool,
+    delay: Duration,
+    not_before: Instant,
+    count: Option<Arc<State>>,
+) {
+    let Some(upstream) = &link.upstream else {
+        return;
+    };
+    let (from, to) = if to_upstream {
+        (&link.client, upstream)
+    } else {
+        (upstream, &link.client)
+    };
+    let (Ok(mut reader), Ok(mut writer)) = (from.try_clone(), to.try_clone()) else {
+        return;
+    };
+    let (tx, rx) = mpsc::channel::<(Instant, Vec<u8>)>();
+    let reading = link.clone();
+    spawn(move || {
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            match reader.read(&mut buf) {
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    if reading.silenced.load(Ordering::SeqCst) {
+                        continue;
+                    }
+                    if let Some(state) = &count {
+                        state.sent.fetch_add(1, Ordering::SeqCst);
+                    }
+                    if tx.send((Instant::now(), buf[..n].to_vec())).is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+    });
+    let writing = link.clone();
+    spawn(move || {
+        precise_sleeps();
+        for (arrived, data) in rx {
+            let due = (arrived + delay).max(not_before);
+            let now = Instant::now();
+            if due > now {
+                thread::sleep(due - now);
+            }
+            if writing.silenced.load(Ordering::SeqCst) || writer.write_all(&data).is_err() {
+                break;
+            }
+        }
+        // The source closed (or the destination failed): pass the close on, unless the
+        // link is silenced, whose peers must see nothing at all.
+        if !writing.silenced.load(Ordering::SeqCst) {
+            let _ = writer.shutdown(Shutdown::Write);
+        }
+    });
+}
+
+fn spawn(f: impl FnOnce() + Send + 'static) {
+    thread::Builder::new()
+        .stack_size(STACK)
+        .spawn(f)
+        .expect("cannot start a proxy thread");
+}
+
+/// Lets this thread's sleeps end on time: the default timer slack (50 us) would add to
+/// every delayed packet.
+fn precise_sleeps() {
+    // SAFETY: PR_SET_TIMERSLACK only changes the calling thread's timer slack.
+    #[allow(
+        unsafe_code,
+        reason = "the timer slack is only reachable through prctl"
+    )]
+    unsafe {
+        libc::prctl(libc::PR_SET_TIMERSLACK, 1 as libc::c_ulong, 0, 0, 0);
     }
 }

@@ -4,7 +4,7 @@ use crate::process::free_port;
 use crate::runtime::Runtime;
 use crate::tls::TlsFiles;
 use std::ffi::OsStr;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Stdio};
@@ -34,12 +34,10 @@ pub struct RedisOptions<'a> {
 }
 
 impl Redis {
-    #[must_use]
     pub fn start() -> Redis {
         Redis::start_on("127.0.0.1")
     }
 
-    #[must_use]
     pub fn start_on(bind: &str) -> Redis {
         Redis::start_with(RedisOptions {
             runtime: Runtime::Host,
@@ -49,7 +47,6 @@ impl Redis {
         })
     }
 
-    #[must_use]
     pub fn start_in(runtime: &Runtime) -> Redis {
         Redis::start_with(RedisOptions {
             runtime: runtime.clone(),
@@ -60,7 +57,6 @@ impl Redis {
     }
 
     /// Plain TCP on `port` for the test's client, TLS with `tls`'s certificate on `tls_port`.
-    #[must_use]
     pub fn start_tls(runtime: &Runtime, tls: &TlsFiles) -> Redis {
         Redis::start_with(RedisOptions {
             runtime: runtime.clone(),
@@ -79,57 +75,10 @@ impl Redis {
             let port = free_port();
             let tls_port = free_port();
             let dir = tempfile::tempdir().unwrap();
-            let mut args: Vec<String> = [
-                "--port",
-                &port.to_string(),
-                "--bind",
-                options.bind,
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ]
-            .iter()
-            .map(std::string::ToString::to_string)
-            .collect();
-            args.extend([
-                "--dir".into(),
-                dir.path().display().to_string(),
-                "--protected-mode".into(),
-                "no".into(),
-            ]);
-            let mut binds: Vec<&Path> = vec![dir.path()];
-            if let Some(tls) = options.tls {
-                args.extend([
-                    "--tls-port".into(),
-                    tls_port.to_string(),
-                    "--tls-cert-file".into(),
-                    tls.cert().display().to_string(),
-                    "--tls-key-file".into(),
-                    tls.key().display().to_string(),
-                    "--tls-ca-cert-file".into(),
-                    tls.cert().display().to_string(),
-                    "--tls-auth-clients".into(),
-                    "no".into(),
-                ]);
-                binds.push(tls.dir.path());
-                if options.cluster {
-                    args.extend(["--tls-cluster".into(), "yes".into()]);
-                }
-            }
-            if options.cluster {
-                args.extend([
-                    "--cluster-enabled".into(),
-                    "yes".into(),
-                    "--cluster-port".into(),
-                    free_port().to_string(),
-                    "--cluster-config-file".into(),
-                    dir.path().join("nodes.conf").display().to_string(),
-                    "--cluster-node-timeout".into(),
-                    "5000".into(),
-                ]);
-            }
+            let args = server_args(&options, port, tls_port, dir.path());
             let args: Vec<&OsStr> = args.iter().map(OsStr::new).collect();
+            let mut binds: Vec<&Path> = vec![dir.path()];
+            binds.extend(options.tls.map(|tls| tls.dir.path()));
             let child = options
                 .runtime
                 .command("redis-server", &args, &[], &binds, dir.path())
@@ -164,7 +113,9 @@ impl Redis {
                 return false; // the port was taken meanwhile
             }
             if let Ok(mut conn) = self.connect_raw()
-                && conn.command(&["PING"]) == Reply::Simple("PONG".into())
+                && conn
+                    .try_command(&["PING"])
+                    .is_ok_and(|r| r == Reply::Simple("PONG".into()))
             {
                 return true;
             }
@@ -173,20 +124,28 @@ impl Redis {
         false
     }
 
-    fn connect_raw(&self) -> std::io::Result<Conn> {
-        let address = format!("{}:{}", self.host, self.port);
-        let stream = TcpStream::connect(address)?;
-        stream.set_read_timeout(Some(Duration::from_secs(10)))?;
-        Ok(Conn {
-            reader: BufReader::new(stream.try_clone()?),
-            writer: stream,
-        })
+    fn connect_raw(&self) -> io::Result<Conn> {
+        Conn::open(&format!("{}:{}", self.host, self.port))
     }
 
     /// A connection logged in with the credentials set by [`Redis::require_password`] or
     /// [`Redis::add_user`].
     pub fn connect(&self) -> Conn {
-        let mut conn = self.connect_raw().unwrap();
+        self.log_in(self.connect_raw().unwrap())
+    }
+
+    /// A connection through 127.0.0.1:`port`, a proxy in front of this server, logged in
+    /// as [`Redis::connect`]'s.
+    pub fn connect_via(&self, port: u16) -> Conn {
+        self.log_in(Conn::open(&format!("127.0.0.1:{port}")).unwrap())
+    }
+
+    /// The redis-server process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    fn log_in(&self, mut conn: Conn) -> Conn {
         let auth = self.auth.lock().unwrap().clone();
         if !auth.is_empty() {
             let mut args = vec!["AUTH"];
@@ -264,6 +223,59 @@ impl Redis {
     }
 }
 
+/// redis-server's command line for `options`, keeping its files in `dir`.
+fn server_args(options: &RedisOptions, port: u16, tls_port: u16, dir: &Path) -> Vec<String> {
+    let mut args: Vec<String> = [
+        "--port",
+        &port.to_string(),
+        "--bind",
+        options.bind,
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+    ]
+    .iter()
+    .map(std::string::ToString::to_string)
+    .collect();
+    args.extend([
+        "--dir".into(),
+        dir.display().to_string(),
+        "--protected-mode".into(),
+        "no".into(),
+    ]);
+    if let Some(tls) = options.tls {
+        args.extend([
+            "--tls-port".into(),
+            tls_port.to_string(),
+            "--tls-cert-file".into(),
+            tls.cert().display().to_string(),
+            "--tls-key-file".into(),
+            tls.key().display().to_string(),
+            "--tls-ca-cert-file".into(),
+            tls.cert().display().to_string(),
+            "--tls-auth-clients".into(),
+            "no".into(),
+        ]);
+        if options.cluster {
+            args.extend(["--tls-cluster".into(), "yes".into()]);
+        }
+    }
+    if options.cluster {
+        args.extend([
+            "--cluster-enabled".into(),
+            "yes".into(),
+            "--cluster-port".into(),
+            free_port().to_string(),
+            "--cluster-config-file".into(),
+            dir.join("nodes.conf").display().to_string(),
+            "--cluster-node-timeout".into(),
+            "5000".into(),
+        ]);
+    }
+    args
+}
+
 impl Drop for Redis {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -281,52 +293,91 @@ pub enum Reply {
     Array(Vec<Reply>),
 }
 
-/// A Redis connection speaking RESP2, enough for the tests.
+/// A Redis connection speaking RESP2, enough for the tests and the benchmarks.
 pub struct Conn {
     reader: BufReader<TcpStream>,
     writer: TcpStream,
 }
 
+const READ_TIMEOUT: Duration = Duration::from_secs(10);
+
 impl Conn {
+    /// A connection to `address` (`HOST:PORT`), not logged in.
+    pub fn open(address: &str) -> io::Result<Conn> {
+        let stream = TcpStream::connect(address)?;
+        stream.set_read_timeout(Some(READ_TIMEOUT))?;
+        stream.set_nodelay(true)?;
+        Ok(Conn {
+            reader: BufReader::new(stream.try_clone()?),
+            writer: stream,
+        })
+    }
+
+    /// Sends a command and reads its reply; panics if the connection fails.
     pub fn command(&mut self, args: &[&str]) -> Reply {
+        self.try_command(args).unwrap()
+    }
+
+    /// Sends a command and reads its reply.
+    pub fn try_command(&mut self, args: &[&str]) -> io::Result<Reply> {
         let mut request = format!("*{}\r\n", args.len()).into_bytes();
         for arg in args {
             request.extend(format!("${}\r\n", arg.len()).bytes());
             request.extend(arg.bytes());
             request.extend(b"\r\n");
         }
-        self.writer.write_all(&request).unwrap();
+        self.writer.write_all(&request)?;
         self.read_reply()
     }
 
-    fn read_reply(&mut self) -> Reply {
+    /// The lines received until none came for `quiet`: what MONITOR reported meanwhile.
+    pub fn drain_lines(&mut self, quiet: Duration) -> Vec<String> {
+        let _ = self.writer.set_read_timeout(Some(quiet));
+        let mut lines = vec![];
+        loop {
+            let mut line = String::new();
+            match self.reader.read_line(&mut line) {
+                Ok(n) if n > 0 => lines.push(line.trim_end().to_string()),
+                _ => break,
+            }
+        }
+        let _ = self.writer.set_read_timeout(Some(READ_TIMEOUT));
+        lines
+    }
+
+    fn read_reply(&mut self) -> io::Result<Reply> {
+        let invalid = |what: String| io::Error::new(io::ErrorKind::InvalidData, what);
         let mut line = String::new();
-        self.reader.read_line(&mut line).unwrap();
+        if self.reader.read_line(&mut line)? == 0 {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
         let line = line.trim_end_matches("\r\n");
-        let (kind, rest) = line.split_at(1);
-        match kind {
+        let length = |rest: &str| -> io::Result<i64> {
+            rest.parse()
+                .map_err(|_| invalid(format!("bad RESP length {rest:?}")))
+        };
+        let (kind, rest) = line.split_at_checked(1).unwrap_or(("", ""));
+        Ok(match kind {
             "+" => Reply::Simple(rest.into()),
             "-" => Reply::Error(rest.into()),
-            ":" => Reply::Integer(rest.parse().unwrap()),
+            ":" => Reply::Integer(length(rest)?),
             "$" => {
-                let len: i64 = rest.parse().unwrap();
-                if len < 0 {
-                    return Reply::Nil;
-                }
-                let len = usize::try_from(len).unwrap();
+                let Ok(len) = usize::try_from(length(rest)?) else {
+                    return Ok(Reply::Nil);
+                };
                 let mut buf = vec![0; len + 2];
-                self.reader.read_exact(&mut buf).unwrap();
+                self.reader.read_exact(&mut buf)?;
                 buf.truncate(len);
                 Reply::Bulk(String::from_utf8_lossy(&buf).into_owned())
             }
             "*" => {
-                let len: i64 = rest.parse().unwrap();
-                if len < 0 {
-                    return Reply::Nil;
-                }
-                Reply::Array((0..len).map(|_| self.read_reply()).collect())
+                let Ok(len) = usize::try_from(length(rest)?) else {
+                    return Ok(Reply::Nil);
+                };
+                let items = (0..len).map(|_| self.read_reply());
+                Reply::Array(items.collect::<io::Result<_>>()?)
             }
-            other => panic!("unexpected RESP type {other:?}"),
-        }
+            other => return Err(invalid(format!("unexpected RESP type {other:?}"))),
+        })
     }
 }

@@ -9,7 +9,7 @@
 //! environment boot made), in whichever runtime, and [`WebStack::wait_ready`] waits until
 //! PHP answers through it.
 
-use crate::http;
+use crate::http::http_get;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -158,16 +158,17 @@ impl WebStack {
     pub fn wait_ready(&self, path: &str) -> Result<(), String> {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
-            let response = http::get(self.port, path, None, Duration::from_secs(10));
-            if response.status != 0 && response.status != 502 && response.status != 503 {
+            let answer = http_get(self.port, path, None, Duration::from_secs(10));
+            if let Ok(response) = &answer
+                && response.status != 502
+                && response.status != 503
+            {
                 return Ok(());
             }
             if Instant::now() > deadline {
                 return Err(format!(
-                    "the {} stack did not answer: {} {}",
-                    self.frontend.name(),
-                    response.status,
-                    response.body
+                    "the {} stack did not answer: {answer:?}",
+                    self.frontend.name()
                 ));
             }
             std::thread::sleep(Duration::from_millis(50));

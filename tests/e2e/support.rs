@@ -6,7 +6,6 @@
 pub(crate) use test_support::*;
 
 use std::ffi::OsStr;
-use std::net::TcpStream;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
@@ -281,38 +280,58 @@ pub(crate) trait Web {
     /// What the dyno logged so far.
     fn log(&self) -> String;
 
-    /// GET `path` with an optional session cookie (a minute's patience).
-    fn request(&self, path: &str, cookie: Option<&str>) -> http::Response {
-        http::get(self.port(), path, cookie, Duration::from_mins(1))
+    /// GET `path` with an optional session cookie (a minute's patience); a request that
+    /// gets no answer has status 0 and the error as its body.
+    fn request(&self, path: &str, cookie: Option<&str>) -> Answer {
+        let started = Instant::now();
+        match http_get(self.port(), path, cookie, Duration::from_mins(1)) {
+            Ok(response) => Answer {
+                status: response.status,
+                session_cookie: response.new_session,
+                body: response.body,
+                elapsed: started.elapsed(),
+            },
+            Err(error) => Answer {
+                status: 0,
+                session_cookie: None,
+                body: error.to_string(),
+                elapsed: started.elapsed(),
+            },
+        }
     }
 
     /// GET `path`: the status, the session cookie the response set (if any), the body.
     fn get(&self, path: &str, cookie: Option<&str>) -> (u16, Option<String>, String) {
-        let response = self.request(path, cookie);
-        (response.status, response.session_cookie, response.body)
+        let answer = self.request(path, cookie);
+        (answer.status, answer.session_cookie, answer.body)
     }
 
     /// Opens a session, sends `concurrency` requests on it at once, each holding the
-    /// session for 30 ms while it adds a visit; returns what a last request then sees.
-    fn concurrent_visits(&self, concurrency: usize) -> serde_json::Value
-    where
-        Self: Sync,
-    {
-        let (status, cookie, body) = self.get("/", None);
-        assert_eq!(status, 200, "{body}{}", self.log());
-        let cookie = cookie.expect("no session cookie");
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..concurrency)
-                .map(|_| scope.spawn(|| self.get("/?hold_ms=30", Some(&cookie))))
-                .collect();
-            for handle in handles {
-                let (status, _, body) = handle.join().unwrap();
-                assert_eq!(status, 200, "{body}{}", self.log());
-            }
-        });
-        let (_, _, body) = self.get("/", Some(&cookie));
-        serde_json::from_str(body.trim()).unwrap()
+    /// session for 30 ms while it adds a visit; checks that every request was served by
+    /// phpredis' handler and returns what a last request then saw.
+    fn concurrent_visits(&self, concurrency: u32) -> Visits {
+        let visits = concurrent_visits(self.port(), concurrency, 30)
+            .unwrap_or_else(|e| panic!("{e}\n{}", self.log()));
+        assert_eq!(
+            visits.failed,
+            0,
+            "{:?}\n{}",
+            visits.first_failure,
+            self.log()
+        );
+        assert_eq!(visits.last.save_handler().as_deref(), Some("redis"));
+        visits
     }
+}
+
+/// What a request through a [`Web`] got.
+pub(crate) struct Answer {
+    pub status: u16,
+    /// The `PHPSESSID` the response set, if any.
+    pub session_cookie: Option<String>,
+    pub body: String,
+    /// From connecting to the last byte.
+    pub elapsed: Duration,
 }
 
 /// A process group started in a dyno, its stderr in a file, stopped on drop.
@@ -377,11 +396,10 @@ impl WebServer {
             &vars,
             &format!("exec php -S 127.0.0.1:{port} -t {docroot}"),
         ));
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "php -S did not start");
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        assert!(
+            wait_for_port(port, Duration::from_secs(10)),
+            "php -S did not start"
+        );
         WebServer { port, running }
     }
 }
