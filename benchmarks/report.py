@@ -297,7 +297,7 @@ def render(machine, size, boot, build, sessions, execd_missing, noise):
     add("## 3. Size\n")
     add("| What | Bytes |")
     add("| --- | --- |")
-    add(f"| Helper binary (`target/release/php-redis-sessions`) | {int(size['helper_bytes']):,} "
+    add(f"| Helper binary, as it ships (static, `scripts/package.sh`) | {int(size['helper_bytes']):,} "
         f"({kib(int(size['helper_bytes']))}) |")
     add(f"| Helper binary, gzip -9 | {int(size['helper_gzip_bytes']):,} "
         f"({kib(int(size['helper_gzip_bytes']))}) |")
@@ -310,7 +310,9 @@ def render(machine, size, boot, build, sessions, execd_missing, noise):
 
     add("## 4. Session throughput and latency, 5. lost writes\n")
     add(
-        f"PHP's built-in web server (`php -S`) with {s['php_workers']} workers serving "
+        f"{s.get('server_name', 'PHP' + chr(39) + 's built-in server')} "
+        f"({'pm = static, ' if s.get('server') == 'fpm-nginx' else ''}"
+        f"{s['php_workers']} PHP workers) serving "
         "example/public/index.php (start the session, count a visit, answer JSON), driven by "
         f"{s['clients']} closed-loop clients, each with its own session cookie, on a new "
         f"connection per request. {s['rounds']} round(s) of {s['warmup_s']:g} s warmup + "
@@ -332,10 +334,16 @@ def render(machine, size, boot, build, sessions, execd_missing, noise):
         "parse `REDIS_URL` in PHP, `tcp://host:port?auth=…` (`tls://…&stream[verify_peer]=0` "
         "for `rediss://`), no persistent connection, no locking.\n"
         "- **buildpack**: the example app built with `bin/compile`, its `.profile.d` sourced "
-        "as a dyno does; the buildpack's defaults (persistent connection, locking, 5 s "
+        "as a dyno does; the buildpack's defaults (persistent connection, locking, strict mode, "
         "timeouts).\n"
         "- **buildpack, locking off**: the same with `PHP_REDIS_SESSIONS_LOCKING=0`, to show "
         "what locking costs; not a recommended setting.\n"
+        "- **buildpack, <setting>**: the same with one of phpredis' settings changed (set by "
+        "the php-fpm pool over every ini file), or strict mode or persistent connections off: "
+        "what each costs or saves, in round trips and requests/s.\n"
+        "- Every Redis row reaches Redis through a proxy (with no delay for the plain TCP and "
+        "TLS rows), which counts the round trips: each chunk the PHP workers send, and each "
+        "new connection.\n"
         f"- **+ {s['delay_ms_each_way']:g} ms**: Redis reached through a delay proxy on "
         f"loopback that holds every packet {s['delay_ms_each_way']:g} ms in each direction and "
         "charges each new connection a TCP handshake (one round trip), as a real network "
@@ -351,21 +359,23 @@ def render(machine, size, boot, build, sessions, execd_missing, noise):
     )
     add(
         "| Setup | Redis over | Requests/s (min–max) | p50 | p90 | p99 | Errors | "
-        "Redis connections per request | Lost writes |"
+        "Redis connections per request | Redis round trips per request | Lost writes |"
     )
-    add("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    add("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for row in rows:
         if row["skipped"]:
-            add(f"| {row['setup']} | {row['network']} | not run: {row['skipped']} | | | | | | |")
+            add(f"| {row['setup']} | {row['network']} | not run: {row['skipped']} | | | | | | | |")
             continue
         p = row["pooled"]
         errors = p["errors"] + p["session_errors"]
         conns = row["redis_connections_per_request"]
+        trips = row.get("redis_round_trips_per_request")
         add(
             f"| {row['setup']} | {row['network']} | **{row['rps_median']:.0f}** "
             f"({row['rps_min']:.0f}–{row['rps_max']:.0f}) | {ms(p['p50_ms'])} ms | "
             f"{ms(p['p90_ms'])} ms | {ms(p['p99_ms'])} ms | {errors} | "
             f"{'–' if conns is None else f'{conns:.2f}'} | "
+            f"{'–' if trips is None else f'{trips:.2f}'} | "
             f"{row['lost_median']:.0f} of {s['lost_requests']} ({row['lost_max']:.0f})"
             f"{failed_note(row)} |"
         )

@@ -75,14 +75,15 @@ if ! "$venv/bin/python" -c 'import matplotlib' 2>/dev/null; then
   "$venv/bin/pip" install --quiet --disable-pip-version-check -r benchmarks/requirements.txt
 fi
 
-echo "==> cargo build --release (the buildpack's helper, and the benchmark tools)"
-cargo build --release --quiet
-cargo build --release --quiet --manifest-path benchmarks/Cargo.toml --target-dir target/bench
-tool=$repo/target/bench/release/php-redis-sessions-bench
-helper=$repo/target/release/php-redis-sessions
-
 # Outside /tmp: the Debian 13 runtime gets an empty /tmp of its own, and this is bound in.
 work=$(mktemp -d /var/tmp/php-redis-sessions-bench.XXXXXX)
+
+echo "==> The buildpack as it ships (scripts/package.sh: the static helper), and the benchmark tools"
+scripts/package.sh --out "$work/dist" >/dev/null
+buildpack=$(find "$work/dist" -mindepth 1 -maxdepth 1 -type d -name 'php-redis-sessions-buildpack-*')
+cargo build --release --quiet --manifest-path benchmarks/Cargo.toml --target-dir target/bench
+tool=$repo/target/bench/release/php-redis-sessions-bench
+helper=$buildpack/lib/php-redis-sessions
 noise_pid=''
 cleanup() {
   [ -z "$noise_pid" ] || kill "$noise_pid" 2>/dev/null || true
@@ -129,8 +130,8 @@ slug_bytes() { tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 -C
 files_before=$(cd "$small" && find . -type f | sort)
 slug_before=$(slug_bytes "$small")
 for app in "$small" "$large"; do
-  bin/detect "$app" >/dev/null
-  bin/compile "$app" "$work/cache" "$work/env" >/dev/null
+  "$buildpack/bin/detect" "$app" >/dev/null
+  "$buildpack/bin/compile" "$app" "$work/cache" "$work/env" >/dev/null
 done
 slug_after=$(slug_bytes "$small")
 added_files=$(comm -13 <(echo "$files_before") <(cd "$small" && find . -type f | sort))
@@ -154,11 +155,11 @@ echo "==> Build cost: bin/detect and bin/compile against grep, $rounds rounds of
 phase build
 timed_rounds build 2 "$build_runs" \
   -n "grep, small app" "grep -q -F ext-redis $small/composer.json $small/composer.lock" \
-  -n "detect, small app" "$repo/bin/detect $small" \
-  -n "compile, small app" "$repo/bin/compile $small $work/cache $work/env" \
+  -n "detect, small app" "$buildpack/bin/detect $small" \
+  -n "compile, small app" "$buildpack/bin/compile $small $work/cache $work/env" \
   -n "grep, large app" "grep -q -F ext-redis $large/composer.json $large/composer.lock" \
-  -n "detect, large app" "$repo/bin/detect $large" \
-  -n "compile, large app" "$repo/bin/compile $large $work/cache $work/env"
+  -n "detect, large app" "$buildpack/bin/detect $large" \
+  -n "compile, large app" "$buildpack/bin/compile $large $work/cache $work/env"
 
 # The exec.d program of a CNB build, when the buildpack has one (bin/build); or the one
 # named by BENCH_EXECD_PROGRAM. Prints its path, or why there is none on stderr.
@@ -167,7 +168,7 @@ execd_program() {
     echo "$BENCH_EXECD_PROGRAM"
     return 0
   fi
-  if [ ! -x bin/build ]; then
+  if [ ! -x "$buildpack/bin/build" ]; then
     echo "no CNB bin/build in this checkout yet" >&2
     return 1
   fi
@@ -175,9 +176,9 @@ execd_program() {
   mkdir -p "$cnb/app" "$cnb/layers" "$cnb/platform/env"
   cp -R example/. "$cnb/app/"
   : >"$cnb/plan.toml"
-  if ! (cd "$cnb/app" && env CNB_BUILDPACK_DIR="$repo" CNB_LAYERS_DIR="$cnb/layers" \
+  if ! (cd "$cnb/app" && env CNB_BUILDPACK_DIR="$buildpack" CNB_LAYERS_DIR="$cnb/layers" \
     CNB_PLATFORM_DIR="$cnb/platform" CNB_BP_PLAN_PATH="$cnb/plan.toml" \
-    "$repo/bin/build" "$cnb/layers" "$cnb/platform" "$cnb/plan.toml" >"$cnb/build.log" 2>&1); then
+    "$buildpack/bin/build" "$cnb/layers" "$cnb/platform" "$cnb/plan.toml" >"$cnb/build.log" 2>&1); then
     echo "the CNB build failed (bin/build); see its log" >&2
     return 1
   fi

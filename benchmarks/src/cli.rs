@@ -56,6 +56,9 @@ pub struct SessionsArgs {
     /// PHP workers per web server.
     #[arg(long, default_value_t = 4)]
     pub workers: u32,
+    /// What serves PHP.
+    #[arg(long, value_enum, default_value = "fpm-nginx")]
+    pub server: crate::sessions::ServerKind,
     /// Seconds of warmup per round [default: 2, 0.5 with --quick].
     #[arg(long, value_parser = seconds)]
     pub warmup: Option<Duration>,

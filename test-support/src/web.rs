@@ -37,16 +37,30 @@ pub struct WebStack {
     dir: PathBuf,
 }
 
+/// Pool lines that set php.ini settings over every ini file.
+fn php_admin_values(values: &[(&str, &str)]) -> String {
+    let mut lines = String::new();
+    for (name, value) in values {
+        lines.push_str("php_admin_value[");
+        lines.push_str(name);
+        lines.push_str("] = ");
+        lines.push_str(value);
+        lines.push('\n');
+    }
+    lines
+}
+
 impl WebStack {
     /// Writes php-fpm's and the front end's configuration and `run.sh` into `dir`, serving
-    /// `docroot` on `127.0.0.1:port` with `workers` PHP workers.
-    #[must_use]
+    /// `docroot` on `127.0.0.1:port` with `workers` PHP workers; `php_values` are php.ini
+    /// settings the pool sets over every ini file.
     pub fn write(
         dir: &Path,
         docroot: &Path,
         port: u16,
         frontend: Frontend,
         workers: u32,
+        php_values: &[(&str, &str)],
     ) -> WebStack {
         let d = dir.display();
         let docroot = docroot.display();
@@ -65,7 +79,7 @@ impl WebStack {
              request_terminate_timeout = 30s\n\
              catch_workers_output = yes\n\
              decorate_workers_output = no\n"
-        );
+        ) + &php_admin_values(php_values);
         let nginx = format!(
             "daemon off;\n\
              worker_processes 1;\n\

@@ -438,7 +438,7 @@ impl WebDyno {
         // The test pages (tests/php/web): count a visit, read only, the app's own phpredis.
         let docroot = dir.path().join("docroot");
         copy_dir(&repo_dir().join("tests/php/web"), &docroot);
-        let stack = WebStack::write(dir.path(), &docroot, free_port(), frontend, workers);
+        let stack = WebStack::write(dir.path(), &docroot, free_port(), frontend, workers, &[]);
         let running = Running::spawn(dyno_command(
             rt,
             slug,

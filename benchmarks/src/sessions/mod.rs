@@ -27,7 +27,8 @@ use anyhow::Context;
 use redis::{Backend, Probe, connections_received};
 use report::{Report, RowReport, SettingsReport, Versions};
 use rows::{Network, RowResult, Setup};
-use server::{Server, ServerKind, Site};
+pub use server::ServerKind;
+use server::{Server, Site};
 use std::path::PathBuf;
 use std::time::Duration;
 use test_support::{Conn, TlsFiles};
@@ -74,7 +75,7 @@ impl Config {
             lost_requests: args.lost_requests,
             lost_hold_ms: args.lost_hold_ms,
             lost_trials: args.lost_trials.unwrap_or(lost_trials),
-            server: ServerKind::PhpBuiltin,
+            server: args.server,
         }
     }
 }
@@ -86,7 +87,11 @@ pub fn run(args: &SessionsArgs) -> anyhow::Result<()> {
         std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     }
     let runtime = Versions::of_this_runtime();
-    eprintln!("==> Sessions on {}", runtime.line());
+    eprintln!(
+        "==> Sessions on {}, served by {}",
+        runtime.line(),
+        config.server.name()
+    );
     let tls_files = config.tls.then(TlsFiles::create);
     let bench = Bench {
         config: &config,
@@ -150,6 +155,17 @@ impl Bench<'_> {
             }
             Setup::Buildpack => (vec![], vec![]),
             Setup::BuildpackNoLock => (vec![], vec![("PHP_REDIS_SESSIONS_LOCKING", "0".into())]),
+            Setup::BuildpackWith(tweak) => {
+                let (ini, env) = tweak.change();
+                (
+                    ini.map(|(name, value)| (name, value.to_string()))
+                        .into_iter()
+                        .collect(),
+                    env.map(|(name, value)| (name, value.to_string()))
+                        .into_iter()
+                        .collect(),
+                )
+            }
         };
         if let Some(port) = self.backend.ports.port(network) {
             let scheme = if network.is_tls() { "rediss" } else { "redis" };
@@ -166,7 +182,7 @@ impl Bench<'_> {
         );
         Site {
             slug: config.slug.clone(),
-            boot: matches!(setup, Setup::Buildpack | Setup::BuildpackNoLock),
+            boot: !matches!(setup, Setup::Files | Setup::Handwritten),
             ini,
             env,
             workers,
@@ -216,7 +232,13 @@ fn measure_round(
     let config = bench.config;
     let server = bench.server(row.setup, row.network, config.workers)?;
     let connections_before = connections_received(stats_conn)?;
+    let trips_before = bench.backend.round_trips(row.network);
     let outcome = load::run(&load_settings(config, row.setup, &server));
+    let trips = bench
+        .backend
+        .round_trips(row.network)
+        .zip(trips_before)
+        .map_or(0, |(after, before)| after - before);
     let s = outcome.summary();
     eprintln!(
         "    {label} {:<28} {:>7.1} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms  errors {}",
@@ -229,6 +251,7 @@ fn measure_round(
     row.server_warnings.extend(server.warnings());
     drop(server);
     row.connections += connections_received(stats_conn)? - connections_before;
+    row.round_trips += trips as u64;
     row.requests += outcome.completed;
     row.rounds.push(outcome);
     Ok(())

@@ -1,7 +1,8 @@
-//! The Redis side: one password-protected redis-server with delay proxies in front of
-//! it, what the proxies add (measured), and the count of connections Redis accepted.
+//! The Redis side: one password-protected redis-server with a proxy in front of each of
+//! its ports for each network (no delay, and the delay), what the delay adds (measured),
+//! the round trips the proxies carried, and the count of connections Redis accepted.
 
-use super::rows::Ports;
+use super::rows::{Network, Ports};
 use crate::output::Num;
 use crate::stats;
 use crate::sys;
@@ -10,7 +11,7 @@ use serde::Serialize;
 use std::io::Read;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
-use test_support::{Conn, Redis, RedisOptions, Reply, Runtime, TlsFiles};
+use test_support::{Conn, Proxy, Redis, RedisOptions, Reply, Runtime, TlsFiles};
 
 /// The redis-server, with a TLS port when `tls` is given, a random password and a delay
 /// proxy in front of each port; stopped (and no longer tracked for Ctrl-C) on drop.
@@ -18,6 +19,7 @@ pub struct Backend {
     pub redis: Redis,
     pub password: String,
     pub ports: Ports,
+    proxies: Vec<(Network, Proxy)>,
 }
 
 impl Backend {
@@ -30,24 +32,46 @@ impl Backend {
             cluster: false,
         });
         redis.require_password(&password);
-        let proxy = |port: u16| {
-            test_support::start_delay_proxy(0, SocketAddr::from(([127, 0, 0, 1], port)), delay)
-                .with_context(|| format!("starting a delay proxy to port {port}"))
+        let proxy = |port: u16, delay: Duration| {
+            Proxy::bind(0, SocketAddr::from(([127, 0, 0, 1], port)), delay)
+                .with_context(|| format!("starting a proxy to port {port}"))
+        };
+        let mut proxies = vec![
+            (Network::Tcp, proxy(redis.port, Duration::ZERO)?),
+            (Network::TcpDelay, proxy(redis.port, delay)?),
+        ];
+        if tls.is_some() {
+            proxies.push((Network::Tls, proxy(redis.tls_port, Duration::ZERO)?));
+            proxies.push((Network::TlsDelay, proxy(redis.tls_port, delay)?));
+        }
+        let port = |network| {
+            proxies
+                .iter()
+                .find(|(n, _)| *n == network)
+                .map(|(_, proxy)| proxy.port)
         };
         let ports = Ports {
-            tcp: redis.port,
-            tcp_delay: proxy(redis.port)?,
-            tls: match tls {
-                Some(_) => Some((redis.tls_port, proxy(redis.tls_port)?)),
-                None => None,
-            },
+            direct: redis.port,
+            tcp: port(Network::Tcp).unwrap_or_default(),
+            tcp_delay: port(Network::TcpDelay).unwrap_or_default(),
+            tls: port(Network::Tls).zip(port(Network::TlsDelay)),
         };
         sys::track_process(redis.pid());
         Ok(Backend {
             redis,
             password,
             ports,
+            proxies,
         })
+    }
+
+    /// Round trips the proxy of `network` carried so far (each chunk a client sent, and
+    /// each connection's handshake); `None` without Redis.
+    pub fn round_trips(&self, network: Network) -> Option<usize> {
+        self.proxies
+            .iter()
+            .find(|(n, _)| *n == network)
+            .map(|(_, proxy)| proxy.round_trips() + proxy.accepted())
     }
 }
 
@@ -94,9 +118,9 @@ impl Probe {
     pub fn measure(backend: &Backend) -> anyhow::Result<Probe> {
         let ports = &backend.ports;
         Ok(Probe {
-            ping_direct_ms: Num(ping_ms(backend, ports.tcp)),
+            ping_direct_ms: Num(ping_ms(backend, ports.direct)),
             ping_proxied_ms: Num(ping_ms(backend, ports.tcp_delay)),
-            connect_ping_direct_ms: Num(connect_ping_ms(ports.tcp)?),
+            connect_ping_direct_ms: Num(connect_ping_ms(ports.direct)?),
             connect_ping_proxied_ms: Num(connect_ping_ms(ports.tcp_delay)?),
         })
     }

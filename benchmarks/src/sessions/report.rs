@@ -1,9 +1,9 @@
 //! sessions.json: what benchmarks/report.py makes the session tables from.
 
-use super::Config;
 use super::redis::Probe;
 use super::rows::{RowResult, Setup};
 use super::trace::Trace;
+use super::{Config, ServerKind};
 use crate::load::{self, Outcome};
 use crate::lost;
 use crate::output::{Num, nums};
@@ -23,6 +23,8 @@ pub struct Report {
 
 #[derive(Serialize)]
 pub struct SettingsReport {
+    server: ServerKind,
+    server_name: &'static str,
     clients: usize,
     php_workers: u32,
     warmup_s: Num,
@@ -39,6 +41,8 @@ pub struct SettingsReport {
 impl SettingsReport {
     pub fn new(config: &Config) -> SettingsReport {
         SettingsReport {
+            server: config.server,
+            server_name: config.server.name(),
             clients: config.clients,
             php_workers: config.workers,
             warmup_s: Num(config.warmup.as_secs_f64()),
@@ -72,6 +76,8 @@ pub struct RowReport {
     rounds: Vec<load::Summary>,
     lost_trials: Vec<lost::Trial>,
     redis_connections_per_request: Option<Num>,
+    /// Measured at the proxy: each chunk the PHP workers sent and each connection made.
+    redis_round_trips_per_request: Option<Num>,
     lost_median: Option<Num>,
     lost_max: Option<Num>,
     server_warnings: usize,
@@ -99,6 +105,8 @@ impl RowReport {
             lost_trials: row.lost.clone(),
             redis_connections_per_request: (row.requests > 0 && row.setup != Setup::Files)
                 .then(|| Num(row.connections as f64 / row.requests as f64)),
+            redis_round_trips_per_request: (row.requests > 0 && row.setup != Setup::Files)
+                .then(|| Num(row.round_trips as f64 / row.requests as f64)),
             lost_median: stats::median(&lost).map(Num),
             lost_max: lost.iter().copied().reduce(f64::max).map(Num),
             server_warnings: row.server_warnings.len(),

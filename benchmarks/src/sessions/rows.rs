@@ -12,6 +12,63 @@ pub enum Setup {
     /// Not one of the three setups compared: the buildpack with
     /// PHP_REDIS_SESSIONS_LOCKING=0, to show what locking costs and what it buys.
     BuildpackNoLock,
+    /// The buildpack with one of phpredis' settings changed (see [`Setup::tweak`]), to
+    /// show what each costs or saves.
+    BuildpackWith(Tweak),
+}
+
+/// A name and its value.
+pub type Pair = (&'static str, &'static str);
+
+/// One setting changed from the buildpack's defaults.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Tweak {
+    /// `redis.pconnect.echo_check_liveness=1` (the default before phpredis 6).
+    EchoCheckOn,
+    /// `redis.pconnect.echo_check_liveness=0` (the default from phpredis 6 on).
+    EchoCheckOff,
+    /// `redis.session.early_refresh=1` (phpredis 6; needs Redis 6.2 for GETEX).
+    EarlyRefresh,
+    /// `redis.pconnect.pooling_enabled=1`.
+    Pooling,
+    /// `PHP_REDIS_SESSIONS_STRICT_MODE=0`.
+    StrictOff,
+    /// `PHP_REDIS_SESSIONS_PERSISTENT=0`.
+    NotPersistent,
+}
+
+impl Tweak {
+    pub const ALL: [Tweak; 6] = [
+        Tweak::EchoCheckOn,
+        Tweak::EchoCheckOff,
+        Tweak::EarlyRefresh,
+        Tweak::Pooling,
+        Tweak::StrictOff,
+        Tweak::NotPersistent,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Tweak::EchoCheckOn => "buildpack, liveness check on",
+            Tweak::EchoCheckOff => "buildpack, liveness check off",
+            Tweak::EarlyRefresh => "buildpack, early refresh",
+            Tweak::Pooling => "buildpack, connection pooling",
+            Tweak::StrictOff => "buildpack, strict mode off",
+            Tweak::NotPersistent => "buildpack, not persistent",
+        }
+    }
+
+    /// The php.ini setting, or the config var, that makes the change.
+    pub fn change(self) -> (Option<Pair>, Option<Pair>) {
+        match self {
+            Tweak::EchoCheckOn => (Some(("redis.pconnect.echo_check_liveness", "1")), None),
+            Tweak::EchoCheckOff => (Some(("redis.pconnect.echo_check_liveness", "0")), None),
+            Tweak::EarlyRefresh => (Some(("redis.session.early_refresh", "1")), None),
+            Tweak::Pooling => (Some(("redis.pconnect.pooling_enabled", "1")), None),
+            Tweak::StrictOff => (None, Some(("PHP_REDIS_SESSIONS_STRICT_MODE", "0"))),
+            Tweak::NotPersistent => (None, Some(("PHP_REDIS_SESSIONS_PERSISTENT", "0"))),
+        }
+    }
 }
 
 impl Setup {
@@ -21,6 +78,7 @@ impl Setup {
             Setup::Handwritten => "hand-written",
             Setup::Buildpack => "buildpack",
             Setup::BuildpackNoLock => "buildpack, locking off",
+            Setup::BuildpackWith(tweak) => tweak.name(),
         }
     }
 
@@ -33,7 +91,7 @@ impl Setup {
     }
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Network {
     Local,
     Tcp,
@@ -59,7 +117,7 @@ impl Network {
     }
 }
 
-const ROWS: [(Setup, Network); 11] = [
+const ROWS: [(Setup, Network); 17] = [
     (Setup::Files, Network::Local),
     (Setup::Handwritten, Network::Tcp),
     (Setup::Buildpack, Network::Tcp),
@@ -71,10 +129,18 @@ const ROWS: [(Setup, Network); 11] = [
     (Setup::Handwritten, Network::TlsDelay),
     (Setup::Buildpack, Network::TlsDelay),
     (Setup::BuildpackNoLock, Network::TlsDelay),
+    (Setup::BuildpackWith(Tweak::ALL[0]), Network::TcpDelay),
+    (Setup::BuildpackWith(Tweak::ALL[1]), Network::TcpDelay),
+    (Setup::BuildpackWith(Tweak::ALL[2]), Network::TcpDelay),
+    (Setup::BuildpackWith(Tweak::ALL[3]), Network::TcpDelay),
+    (Setup::BuildpackWith(Tweak::ALL[4]), Network::TcpDelay),
+    (Setup::BuildpackWith(Tweak::ALL[5]), Network::TcpDelay),
 ];
 
-/// Where each network reaches Redis.
+/// Where each network reaches Redis: a proxy each (no delay, or the delay), so that each
+/// row's round trips are counted; and Redis itself, for the probe.
 pub struct Ports {
+    pub direct: u16,
     pub tcp: u16,
     pub tcp_delay: u16,
     /// The TLS port and its delay proxy, when Redis has one.
@@ -101,8 +167,10 @@ pub struct RowResult {
     pub rounds: Vec<Outcome>,
     pub lost: Vec<lost::Trial>,
     pub server_warnings: Vec<String>,
-    /// Connections Redis accepted, and requests served, over all rounds.
+    /// Connections Redis accepted, round trips to it, and requests served, over all
+    /// rounds.
     pub connections: u64,
+    pub round_trips: u64,
     pub requests: u64,
 }
 
@@ -120,6 +188,7 @@ impl RowResult {
                 lost: vec![],
                 server_warnings: vec![],
                 connections: 0,
+                round_trips: 0,
                 requests: 0,
             })
             .collect()

@@ -1,8 +1,8 @@
 //! The web server that serves the app to the load generator: one pluggable piece. A
 //! [`ServerKind`] starts a [`WebServer`] for a [`Site`] (what a setup asks of PHP); the
 //! rest of the benchmark sees only [`Server`]: a port, checked to reach the expected save
-//! handler, and the warnings PHP logged. Today's one kind is PHP's built-in server; another
-//! (php-fpm behind nginx, say) is a variant of `ServerKind` and a `WebServer` of its own.
+//! handler, and the warnings PHP logged. Two kinds: php-fpm behind nginx, as a Heroku web
+//! dyno serves PHP (the default), and PHP's built-in server.
 
 use crate::sys;
 use anyhow::{Context, anyhow, bail};
@@ -10,6 +10,7 @@ use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
+use test_support::{Frontend, WebStack};
 
 /// What a setup asks of the web server: the app, PHP's settings and the app's config vars.
 pub struct Site {
@@ -28,8 +29,11 @@ pub struct Site {
 }
 
 /// The kinds of web server the benchmark can put PHP behind.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum ServerKind {
+    /// php-fpm (`pm = static`, a unix socket) behind nginx: a Heroku web dyno's shape.
+    FpmNginx,
     /// PHP's built-in web server (`php -S`), with `PHP_CLI_SERVER_WORKERS` workers.
     PhpBuiltin,
 }
@@ -37,7 +41,15 @@ pub enum ServerKind {
 impl ServerKind {
     fn start(self, site: &Site, port: u16) -> anyhow::Result<Box<dyn WebServer>> {
         match self {
+            ServerKind::FpmNginx => Ok(Box::new(FpmNginx::start(site, port)?)),
             ServerKind::PhpBuiltin => Ok(Box::new(PhpBuiltin::start(site, port)?)),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ServerKind::FpmNginx => "php-fpm behind nginx",
+            ServerKind::PhpBuiltin => "PHP's built-in server",
         }
     }
 }
@@ -153,6 +165,66 @@ impl WebServer for PhpBuiltin {
 
     fn is_routine(&self, line: &str) -> bool {
         line.contains("Development Server")
+    }
+}
+
+/// php-fpm behind nginx, configured as test-support's [`WebStack`] writes it, started from
+/// the dyno's environment; the site's ini settings set by the pool, over every ini file.
+struct FpmNginx {
+    port: u16,
+    group: ProcessGroup,
+    _dir: tempfile::TempDir,
+}
+
+impl FpmNginx {
+    fn start(site: &Site, port: u16) -> anyhow::Result<FpmNginx> {
+        let dir = tempfile::tempdir().context("a directory for php-fpm and nginx")?;
+        let values: Vec<(&str, &str)> = site
+            .ini
+            .iter()
+            .map(|(name, value)| (*name, value.as_str()))
+            .collect();
+        let stack = WebStack::write(
+            dir.path(),
+            &site.slug.join("public"),
+            port,
+            Frontend::Nginx,
+            site.workers,
+            &values,
+        );
+        let run = stack.run_script().display().to_string();
+        let command = dyno_command(site, "bash", &[run]);
+        let group = ProcessGroup::spawn(command, site).context("starting php-fpm and nginx")?;
+        stack
+            .wait_ready("/__ready.php")
+            .map_err(anyhow::Error::msg)?;
+        Ok(FpmNginx {
+            port,
+            group,
+            _dir: dir,
+        })
+    }
+}
+
+impl WebServer for FpmNginx {
+    fn port(&self) -> u16 {
+        self.port
+    }
+
+    fn stop(&mut self) {
+        self.group.kill();
+    }
+
+    fn is_routine(&self, line: &str) -> bool {
+        [
+            "NOTICE: ",
+            "[notice]",
+            "*1 open() ",
+            "Primary script unknown",
+            "signal process",
+        ]
+        .iter()
+        .any(|routine| line.contains(routine))
     }
 }
 
