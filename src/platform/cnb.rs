@@ -41,15 +41,17 @@ fn install_dev(env: &impl Env) -> bool {
     env.value(INSTALL_DEV) != EnvValue::Unset
 }
 
-/// `bin/build`: writes the build log to `out`; returns the exit code.
+/// `bin/build`: writes the build log to `out`, each line as soon as its step is done (a
+/// warning right after the step it is about, as classic does); returns the exit code.
 pub fn build(env: &impl Env, out: &mut impl Write) -> io::Result<u8> {
     let started = Instant::now();
     writeln!(out, "{}", log::header(BUILDPACK_NAME))?;
-    let mut warnings = vec![];
-    let mut steps = vec![];
+    let (composer_var, warning) = composer_var(env);
+    if let Some(warning) = &warning {
+        writeln!(out, "{}", log::warning(warning))?;
+    }
+    let mut written = Ok(());
     let outcome = layers_dir(env).and_then(|layers_dir| {
-        let (composer_var, warning) = composer_var(env);
-        warnings.extend(warning);
         let input = Input {
             platform: Platform::Cnb,
             app_dir: Path::new("."),
@@ -58,26 +60,15 @@ pub fn build(env: &impl Env, out: &mut impl Write) -> io::Result<u8> {
             php: PhpLocation::OnPath(env.value(PATH).text().unwrap_or_default()),
             target: layers_dir,
         };
-        build::run(&input, |event| match event {
-            Event::Required(requirement) => {
-                steps.push(messages::found(&requirement.found, &requirement.names));
+        build::run(&input, |event| {
+            if written.is_ok() {
+                written = write_event(out, &event);
             }
-            Event::PhpChecked(check) => {
-                let (details, php_warnings) = messages::php_check(&check, Platform::Cnb);
-                steps.extend(details);
-                warnings.extend(php_warnings);
-            }
-            Event::Installed => steps.extend(words::installed(LAYER_NAME)),
         })
     });
-    for warning in &warnings {
-        writeln!(out, "{}", log::warning(warning))?;
-    }
+    written?;
     match outcome {
         Ok(()) => {
-            for step in &steps {
-                writeln!(out, "{}", log::step(step))?;
-            }
             writeln!(out, "{}", log::done(started.elapsed()))?;
             Ok(0)
         }
@@ -87,6 +78,25 @@ pub fn build(env: &impl Env, out: &mut impl Write) -> io::Result<u8> {
             Ok(1)
         }
     }
+}
+
+/// One finished step, as the CNB log shows it: its step lines, then its warnings.
+fn write_event(out: &mut impl Write, event: &Event) -> io::Result<()> {
+    let (steps, warnings) = match event {
+        Event::Required(requirement) => (
+            vec![messages::found(&requirement.found, &requirement.names)],
+            vec![],
+        ),
+        Event::PhpChecked(check) => messages::php_check(check, Platform::Cnb),
+        Event::Installed => (words::installed(LAYER_NAME), vec![]),
+    };
+    for line in &steps {
+        writeln!(out, "{}", log::step(line))?;
+    }
+    for line in &warnings {
+        writeln!(out, "{}", log::warning(line))?;
+    }
+    Ok(())
 }
 
 /// This buildpack's layers directory, which the lifecycle always sets.
