@@ -8,7 +8,7 @@ use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: php-redis-sessions detect BUILD_DIR | compile BUILD_DIR CACHE_DIR ENV_DIR | boot --shell | doctor | cnb-detect | cnb-build | exec-d";
+const USAGE: &str = "usage: php-redis-sessions detect BUILD_DIR | compile BUILD_DIR CACHE_DIR ENV_DIR | boot --shell | doctor | cnb-build | exec-d";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -19,7 +19,6 @@ fn main() -> ExitCode {
         // The CNB launcher runs the layer's exec.d program without arguments.
         [] if exec_d::invoked_as_exec_d() => guarded(exec_d::run),
         ["exec-d"] => guarded(exec_d::run),
-        ["cnb-detect"] => cnb::detect(&ProcessEnv),
         ["cnb-build"] => with_log(|out| cnb::build(&ProcessEnv, out), platform::Platform::Cnb),
         ["detect", build_dir] => classic::detect(Path::new(build_dir)),
         ["compile", build_dir, _cache_dir, env_dir] => with_log(

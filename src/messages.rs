@@ -115,7 +115,7 @@ pub(crate) fn file_error(error: &FileError) -> String {
     }
 }
 
-/// The one line a classic or CNB detect prints on stderr when it declines.
+/// The one line classic detect prints on stderr when it declines.
 pub(crate) fn detect_declined(reason: &str) -> String {
     format!("{BUILDPACK_NAME}: {reason}")
 }

@@ -67,7 +67,7 @@ mod tests {
     use crate::build::{BuildError, Platform};
     use crate::composer::{ComposerError, FileKind};
     use crate::log::cnb::{done, error, header, step, warning};
-    use crate::messages::{build_error, detect_declined};
+    use crate::messages::build_error;
     use std::time::Duration;
 
     /// Every CNB build log line and error there is, in one snapshot.
@@ -107,10 +107,6 @@ mod tests {
         ] {
             lines.push(error(&build_error(&failure, Platform::Cnb)));
         }
-        lines.push(detect_declined(&build_error(
-            &BuildError::App(Declined::BadComposerVar),
-            Platform::Cnb,
-        )));
         insta::assert_snapshot!(lines.join("\n"));
     }
 

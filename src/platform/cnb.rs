@@ -1,10 +1,8 @@
-//! Cloud Native Buildpack phases: `bin/detect` and `bin/build` under the lifecycle, with
-//! the app as working directory. The user's variables (`pack build --env`, project.toml)
+//! Cloud Native Buildpack build: `bin/build` under the lifecycle, with the app as working
+//! directory. (CNB `bin/detect` always takes part and runs no helper: see bin/detect.) The user's variables (`pack build --env`, project.toml)
 //! are in the process environment (`clear-env` is false), so `COMPOSER` and
 //! `HEROKU_PHP_INSTALL_DEV` are read from there.
 
-use super::detection;
-use crate::app;
 use crate::build::{self, Event, Input, PhpLocation, Platform};
 use crate::cnb_spec::LAYERS_DIR_VAR;
 use crate::env::{COMPOSER, Env, EnvValue, INSTALL_DEV, PATH};
@@ -14,18 +12,6 @@ use crate::messages::{self, cnb as words};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
-
-/// `bin/detect`: the same rules and messages as classic, plus `COMPOSER` (which classic
-/// detect cannot see); 0 passes, 100 declines.
-pub fn detect(env: &impl Env) -> u8 {
-    let (composer_var, _) = composer_var(env);
-    let install_dev = install_dev(env);
-    detection(
-        app::detect(Path::new("."), composer_var.as_deref(), install_dev),
-        Platform::Cnb,
-        100,
-    )
-}
 
 /// `COMPOSER`, if set to text; a value that is not text is ignored, with a warning.
 fn composer_var(env: &impl Env) -> (Option<String>, Option<String>) {

@@ -498,7 +498,7 @@ fn tree_contents(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
 #[test]
 fn build_log_and_layer() {
     let built = cnb_build(&example_app(), PhpFrom::Buildpack, &[]);
-    assert_eq!(built.detect.output, "PHP Redis Sessions\n");
+    assert_eq!(built.detect.output, "");
     insta::assert_snapshot!("cnb_build_log", normalized_build_log(&built.build.output));
 
     let layers = built.lifecycle.buildpack_layers(&built.id);
@@ -590,43 +590,53 @@ fn app_with(files: &[(&str, &str)]) -> tempfile::TempDir {
     dir
 }
 
-/// CNB detect follows the classic rules and prints the same lines: exit 0 for 0, and 100
-/// where classic declines with 1.
+/// This buildpack is always added on purpose, and the lifecycle shows what a detect that
+/// declines prints only among its debug lines (buildpacks/lifecycle phase/detector.go), so
+/// CNB detect takes part in every app, silently, and the build fails saying why, where
+/// the lifecycle shows it: the buildpack's output, then the builder's own last line. The
+/// reasons are the ones classic detect declines with.
 #[test]
-fn detect_has_the_classic_rules_and_messages() {
+fn detect_always_takes_part_and_the_build_says_why_not() {
     let buildpack = Buildpack::assemble();
-    let mut lines = vec![];
-    for dev in [false, true] {
-        let env: &[(&str, &str)] = if dev {
-            &[("HEROKU_PHP_INSTALL_DEV", "")]
-        } else {
-            &[]
-        };
-        for (name, files) in detect_apps() {
-            let app = app_with(&files);
-            let classic = run(&buildpack.bin("detect"), &[app.path()], app.path(), env);
-            let lifecycle = Lifecycle::new(app.path());
-            lifecycle.set_platform_env(env);
-            let cnb = lifecycle.detect(buildpack.dir.path());
-            let expected = match classic.code {
-                Some(0) => Some(0),
-                Some(1) => Some(100),
-                other => panic!("classic detect exited with {other:?}"),
-            };
-            assert_eq!(cnb.code, expected, "{name}: {}", cnb.output);
-            assert_eq!(cnb.output, classic.all(), "{name}");
-            lines.push(format!(
-                "{name}{}: exit {:?} {}",
-                if dev { " (HEROKU_PHP_INSTALL_DEV)" } else { "" },
-                cnb.code.unwrap(),
-                cnb.output.trim_end()
-            ));
+    let mut logs = vec![];
+    for (name, files) in detect_apps() {
+        let app = app_with(&files);
+        let lifecycle = Lifecycle::new(app.path());
+        lifecycle.simulate_php_buildpack();
+        let detect = lifecycle.detect(buildpack.dir.path());
+        assert_eq!(
+            (detect.code, detect.output.as_str()),
+            (Some(0), ""),
+            "{name}"
+        );
+        let build = lifecycle.build(buildpack.dir.path());
+        let classic = run(&buildpack.bin("detect"), &[app.path()], app.path(), &[]);
+        match classic.code {
+            Some(0) => assert_eq!(build.code, Some(0), "{name}: {}", build.output),
+            Some(1) => {
+                assert_eq!(build.code, Some(1), "{name}: {}", build.output);
+                let reason = classic
+                    .stderr
+                    .trim_end()
+                    .strip_prefix("PHP Redis Sessions: ")
+                    .unwrap();
+                assert!(
+                    build.output.ends_with(&format!("! ERROR: {reason}\n")),
+                    "{name}: {}",
+                    build.output
+                );
+            }
+            other => panic!("classic detect exited with {other:?}"),
         }
+        logs.push(format!(
+            "{name}:\n{}",
+            normalized_build_log(&build.as_the_builder_shows_it())
+        ));
     }
-    insta::assert_snapshot!("cnb_detect", lines.join("\n"));
+    insta::assert_snapshot!("cnb_build_says_why", logs.join("\n\n"));
 }
 
-/// Under the lifecycle, detect and build can see `COMPOSER` (classic detect cannot).
+/// Under the lifecycle, the build reads `COMPOSER` from the user's variables.
 #[test]
 fn composer_variable_renames_the_files() {
     let buildpack = Buildpack::assemble();
@@ -636,8 +646,6 @@ fn composer_variable_renames_the_files() {
     ]);
     let lifecycle = Lifecycle::new(app.path());
     lifecycle.set_platform_env(&[("COMPOSER", "composer-heroku.json")]);
-    let detect = lifecycle.detect(buildpack.dir.path());
-    assert_eq!(detect.code, Some(0), "{}", detect.output);
     let build = lifecycle.build(buildpack.dir.path());
     assert_eq!(build.code, Some(0), "{}", build.output);
     assert!(
@@ -648,10 +656,18 @@ fn composer_variable_renames_the_files() {
         build.output
     );
     lifecycle.set_platform_env(&[]);
-    assert_eq!(lifecycle.detect(buildpack.dir.path()).code, Some(100));
+    let without = lifecycle.build(buildpack.dir.path());
+    assert_eq!(without.code, Some(1), "{}", without.output);
+    assert!(
+        without
+            .output
+            .contains("! ERROR: this app does not require ext-redis"),
+        "{}",
+        without.output
+    );
     lifecycle.set_platform_env(&[("COMPOSER", "../composer.json")]);
-    let bad = lifecycle.detect(buildpack.dir.path());
-    assert_eq!(bad.code, Some(100));
+    let bad = lifecycle.build(buildpack.dir.path());
+    assert_eq!(bad.code, Some(1));
     assert!(
         bad.output.contains("COMPOSER must name a file"),
         "{}",

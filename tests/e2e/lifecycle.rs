@@ -97,6 +97,23 @@ pub(crate) struct Phase {
     pub output: String,
 }
 
+impl Phase {
+    /// What the user reads of a build phase: the buildpack's output as it is (the builder
+    /// gives the lifecycle's own stdout to `bin/build`, cmd/lifecycle/builder.go), then,
+    /// when it failed, the builder's last line (cmd/exit.go: `failed to build: ` and the
+    /// exit error) on the lifecycle's error level.
+    pub(crate) fn as_the_builder_shows_it(&self) -> String {
+        match self.code {
+            Some(0) => self.output.clone(),
+            Some(code) => format!(
+                "{}ERROR: failed to build: exit status {code}\n",
+                self.output
+            ),
+            None => format!("{}ERROR: failed to build: signal\n", self.output),
+        }
+    }
+}
+
 /// How the simulated heroku/php leaves its `platform` layer.
 #[derive(Clone, Copy)]
 pub(crate) struct PhpBuildpack {
