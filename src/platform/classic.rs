@@ -15,7 +15,7 @@ use std::path::Path;
 #[must_use]
 pub fn detect(build_dir: &Path) -> u8 {
     let install_dev = std::env::var_os(INSTALL_DEV).is_some();
-    match app::detect(build_dir, None, install_dev) {
+    match app::detect(build_dir, None, app::Rules::Classic { install_dev }) {
         Ok(_) => {
             println!("{BUILDPACK_NAME}");
             0
@@ -54,7 +54,7 @@ pub fn compile(build_dir: &Path, env_dir: &Path, out: &mut impl Write) -> io::Re
         platform: Platform::Classic,
         app_dir: build_dir,
         composer_var: composer_var.as_deref(),
-        install_dev,
+        rules: app::Rules::Classic { install_dev },
         php: PhpLocation::InBuildDir(build_dir.to_path_buf()),
         target: build_dir.to_path_buf(),
     };

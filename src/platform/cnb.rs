@@ -1,11 +1,12 @@
 //! Cloud Native Buildpack build: `bin/build` under the lifecycle, with the app as working
-//! directory. (CNB `bin/detect` always takes part and runs no helper: see bin/detect.) The user's variables (`pack build --env`, project.toml)
-//! are in the process environment (`clear-env` is false), so `COMPOSER` and
-//! `HEROKU_PHP_INSTALL_DEV` are read from there.
+//! directory. (CNB `bin/detect` always takes part and runs no helper: see bin/detect.) It
+//! reads the app by heroku/php's CNB rules ([`app::Rules::Cnb`]), `COMPOSER` as heroku/php
+//! reads it.
 
+use crate::app::{self, FileError};
 use crate::build::{self, Event, Input, PhpLocation, Platform};
-use crate::cnb_spec::LAYERS_DIR_VAR;
-use crate::env::{COMPOSER, Env, EnvValue, INSTALL_DEV, PATH};
+use crate::cnb_spec::{LAYERS_DIR_VAR, PLATFORM_DIR_VAR};
+use crate::env::{COMPOSER, Env, EnvValue, PATH};
 use crate::layout::LAYER_NAME;
 use crate::log::{BUILDPACK_NAME, cnb as log};
 use crate::messages::{self, cnb as words};
@@ -13,18 +14,26 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-/// `COMPOSER`, if set to text; a value that is not text is ignored, with a warning.
+/// `COMPOSER` exactly as heroku/php reads it, and a warning when it cannot be read.
+/// heroku/php takes it from libcnb's platform environment (heroku/buildpacks-php
+/// `buildpacks/php/src/main.rs` lines 50 and 75, `ProjectLoader::from_env(context.platform.env())`),
+/// which is the files of `<platform>/env/`, each read whole, a directory skipped (libcnb.rs
+/// `libcnb/src/platform.rs` lines 33-62, `read_platform_env`), and uses the value as it is
+/// ([`app::Rules::Cnb`] has the rest). Not from this process's environment, which also
+/// holds the operator's build-config variables, which heroku/php does not read for this.
 fn composer_var(env: &impl Env) -> (Option<String>, Option<String>) {
-    match env.value(COMPOSER) {
-        EnvValue::Text(name) => (Some(name), None),
-        EnvValue::Unset => (None, None),
-        EnvValue::NotUnicode => (None, Some(words::env_var_not_text(COMPOSER))),
+    let EnvValue::Text(platform) = env.value(PLATFORM_DIR_VAR) else {
+        return (None, None);
+    };
+    match app::read_text(
+        &Path::new(&platform).join("env"),
+        COMPOSER,
+        app::MAX_ENV_VALUE,
+    ) {
+        Ok(value) => (value, None),
+        Err(FileError::IsDirectory { .. }) => (None, None),
+        Err(error) => (None, Some(words::env_var_ignored(COMPOSER, &error))),
     }
-}
-
-/// The PHP buildpack installs dev requirements when the variable is set at all, even empty.
-fn install_dev(env: &impl Env) -> bool {
-    env.value(INSTALL_DEV) != EnvValue::Unset
 }
 
 /// `bin/build`: writes the build log to `out`, each line as soon as its step is done (a
@@ -42,7 +51,7 @@ pub fn build(env: &impl Env, out: &mut impl Write) -> io::Result<u8> {
             platform: Platform::Cnb,
             app_dir: Path::new("."),
             composer_var: composer_var.as_deref(),
-            install_dev: install_dev(env),
+            rules: app::Rules::Cnb,
             php: PhpLocation::OnPath(env.value(PATH).text().unwrap_or_default()),
             target: layers_dir,
         };
@@ -101,9 +110,26 @@ mod tests {
     use crate::env::Vars;
 
     #[test]
-    fn install_dev_counts_when_set_even_empty() {
-        assert!(!install_dev(&Vars::new([])));
-        assert!(install_dev(&Vars::new([("HEROKU_PHP_INSTALL_DEV", "")])));
+    fn composer_var_is_the_platform_file_as_it_is() {
+        let platform = tempfile::tempdir().unwrap();
+        let dir = platform.path().to_str().unwrap();
+        std::fs::create_dir(platform.path().join("env")).unwrap();
+        let env = Vars::new([
+            ("CNB_PLATFORM_DIR", dir),
+            ("COMPOSER", "from-the-process.json"),
+        ]);
+        assert_eq!(composer_var(&env), (None, None));
+        std::fs::write(platform.path().join("env/COMPOSER"), " sub/c.json\n").unwrap();
+        assert_eq!(composer_var(&env), (Some(" sub/c.json\n".into()), None));
+        std::fs::write(platform.path().join("env/COMPOSER"), [0xff]).unwrap();
+        assert!(matches!(composer_var(&env), (None, Some(_))));
+        std::fs::remove_file(platform.path().join("env/COMPOSER")).unwrap();
+        std::fs::create_dir(platform.path().join("env/COMPOSER")).unwrap();
+        assert_eq!(composer_var(&env), (None, None));
+        assert_eq!(
+            composer_var(&Vars::new([("COMPOSER", "x.json")])),
+            (None, None)
+        );
     }
 
     #[test]

@@ -585,7 +585,9 @@ fn detect_apps() -> Vec<(&'static str, Vec<(&'static str, &'static str)>)> {
 fn app_with(files: &[(&str, &str)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     for (name, text) in files {
-        std::fs::write(dir.path().join(name), text).unwrap();
+        let path = dir.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
     }
     dir
 }
@@ -594,7 +596,8 @@ fn app_with(files: &[(&str, &str)]) -> tempfile::TempDir {
 /// declines prints only among its debug lines (buildpacks/lifecycle phase/detector.go), so
 /// CNB detect takes part in every app, silently, and the build fails saying why, where
 /// the lifecycle shows it: the buildpack's output, then the builder's own last line. The
-/// reasons are the ones classic detect declines with.
+/// reasons are the ones classic detect declines with, but for dev requirements, which
+/// heroku/php never installs on CNB (see `dev_requirements_never_count_on_cnb`).
 #[test]
 fn detect_always_takes_part_and_the_build_says_why_not() {
     let buildpack = Buildpack::assemble();
@@ -613,6 +616,9 @@ fn detect_always_takes_part_and_the_build_says_why_not() {
         let classic = run(&buildpack.bin("detect"), &[app.path()], app.path(), &[]);
         match classic.code {
             Some(0) => assert_eq!(build.code, Some(0), "{name}: {}", build.output),
+            Some(1) if name.contains("require-dev") => {
+                assert_eq!(build.code, Some(1), "{name}: {}", build.output);
+            }
             Some(1) => {
                 assert_eq!(build.code, Some(1), "{name}: {}", build.output);
                 let reason = classic
@@ -636,43 +642,101 @@ fn detect_always_takes_part_and_the_build_says_why_not() {
     insta::assert_snapshot!("cnb_build_says_why", logs.join("\n\n"));
 }
 
-/// Under the lifecycle, the build reads `COMPOSER` from the user's variables.
+/// The last line a build printed about the app: where ext-redis is, or the error.
+fn app_line(output: &str) -> &str {
+    output
+        .lines()
+        .find(|l| l.starts_with("- ext-redis ") || l.starts_with("! ERROR: "))
+        .unwrap_or(output)
+}
+
+/// On CNB, `COMPOSER` is what heroku/php reads (heroku/buildpacks-php `php_project.rs`,
+/// `ProjectLoader::from_env`): the file `<platform>/env/COMPOSER` as it is, a path in the
+/// app, the lock named by dropping a `.json` ending and adding `.lock`.
 #[test]
-fn composer_variable_renames_the_files() {
+fn composer_variable_as_heroku_php_reads_it() {
     let buildpack = Buildpack::assemble();
+    let redis_in_lock = r#"{"packages": [], "platform": {"ext-redis": "*"}}"#;
     let app = app_with(&[
         ("composer.json", r#"{"require": {"php": "*"}}"#),
         ("composer-heroku.json", r#"{"require": {"ext-redis": "*"}}"#),
+        ("deps", r#"{"require": {"php": "*"}}"#),
+        ("deps.lock", redis_in_lock),
+        ("sub/composer.json", r#"{"require": {"php": "*"}}"#),
+        ("sub/composer.lock", redis_in_lock),
     ]);
     let lifecycle = Lifecycle::new(app.path());
-    lifecycle.set_platform_env(&[("COMPOSER", "composer-heroku.json")]);
-    let build = lifecycle.build(buildpack.dir.path());
-    assert_eq!(build.code, Some(0), "{}", build.output);
-    assert!(
-        build
-            .output
-            .contains("- ext-redis is required in composer-heroku.json \"require\""),
-        "{}",
-        build.output
-    );
-    lifecycle.set_platform_env(&[]);
-    let without = lifecycle.build(buildpack.dir.path());
-    assert_eq!(without.code, Some(1), "{}", without.output);
-    assert!(
-        without
-            .output
-            .contains("! ERROR: this app does not require ext-redis"),
-        "{}",
-        without.output
-    );
-    lifecycle.set_platform_env(&[("COMPOSER", "../composer.json")]);
-    let bad = lifecycle.build(buildpack.dir.path());
-    assert_eq!(bad.code, Some(1));
-    assert!(
-        bad.output.contains("COMPOSER must name a file"),
-        "{}",
-        bad.output
-    );
+    lifecycle.simulate_php_buildpack();
+    let mut lines = vec![];
+    for value in [
+        None,
+        Some("composer-heroku.json"),
+        Some("deps"),
+        Some("sub/composer.json"),
+        Some("composer-heroku.json\n"),
+        Some(""),
+    ] {
+        match value {
+            Some(value) => lifecycle.set_platform_env(&[("COMPOSER", value)]),
+            None => lifecycle.set_platform_env(&[]),
+        }
+        let build = lifecycle.build(buildpack.dir.path());
+        lines.push(format!(
+            "{value:?}: exit {:?}: {}",
+            build.code.unwrap(),
+            app_line(&build.output)
+        ));
+    }
+    insta::assert_snapshot!("cnb_composer_variable", lines.join("\n"));
+}
+
+/// heroku/php always installs with `--no-dev` on CNB (`buildpacks/php/src/layers/platform.rs`
+/// and `package_manager/composer.rs`), whatever `HEROKU_PHP_INSTALL_DEV` says (a classic
+/// config var): ext-redis only in a dev section fails the build saying so. Classic detect,
+/// with the config var, takes part.
+#[test]
+fn dev_requirements_never_count_on_cnb() {
+    let buildpack = Buildpack::assemble();
+    let no_redis = r#"{"require": {"php": "*"}}"#;
+    let mut lines = vec![];
+    for (name, files) in [
+        (
+            "require-dev",
+            vec![("composer.json", r#"{"require-dev": {"ext-redis": "*"}}"#)],
+        ),
+        (
+            "platform-dev",
+            vec![
+                ("composer.json", no_redis),
+                (
+                    "composer.lock",
+                    r#"{"packages": [], "platform-dev": {"ext-redis": "*"}}"#,
+                ),
+            ],
+        ),
+        (
+            "packages-dev",
+            vec![
+                ("composer.json", no_redis),
+                (
+                    "composer.lock",
+                    r#"{"packages": [], "packages-dev": [{"name": "acme/dev-tools", "require": {"ext-redis": "*"}}]}"#,
+                ),
+            ],
+        ),
+    ] {
+        let app = app_with(&files);
+        let env = [("HEROKU_PHP_INSTALL_DEV", "1")];
+        let classic = run(&buildpack.bin("detect"), &[app.path()], app.path(), &env);
+        assert_eq!(classic.code, Some(0), "{name}: {}", classic.all());
+        let lifecycle = Lifecycle::new(app.path());
+        lifecycle.simulate_php_buildpack();
+        lifecycle.set_platform_env(&env);
+        let build = lifecycle.build(buildpack.dir.path());
+        assert_eq!(build.code, Some(1), "{name}: {}", build.output);
+        lines.push(format!("{name}: {}", app_line(&build.output)));
+    }
+    insta::assert_snapshot!("cnb_dev_requirements", lines.join("\n"));
 }
 
 #[test]
