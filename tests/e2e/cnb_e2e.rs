@@ -991,3 +991,56 @@ fn the_launch_applies_the_layers_as_the_launcher_does() {
         )
     );
 }
+
+/// Only an amd64 helper is shipped. buildpack.toml declares arm64 too, so that target
+/// matching lets an arm64 build (the default on an arm64 machine, where heroku/builder:24
+/// and heroku/php run natively) reach bin/build, which then fails saying to build for
+/// amd64, without running the helper; detect takes part without it. The build also checks
+/// the machine it runs on (`uname -m`), here a stand-in `uname` the user's `PATH` brings.
+#[test]
+fn arm64_builds_fail_saying_to_build_for_amd64() {
+    let buildpack = Buildpack::assemble();
+    let descriptor: toml::Table =
+        std::fs::read_to_string(buildpack.dir.path().join("buildpack.toml"))
+            .unwrap()
+            .parse()
+            .unwrap();
+    let arches: Vec<&str> = descriptor["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["arch"].as_str().unwrap())
+        .collect();
+    assert_eq!(arches, ["amd64", "arm64"]);
+
+    let arm64 = Lifecycle::new(&example_app());
+    arm64.simulate_php_buildpack();
+    arm64.set_target_arch("arm64");
+    let detect = arm64.detect(buildpack.dir.path());
+    assert_eq!((detect.code, detect.output.as_str()), (Some(0), ""));
+    let build = arm64.build(buildpack.dir.path());
+    assert_eq!(build.code, Some(1), "{}", build.output);
+    assert!(walk(&arm64.buildpack_layers(&buildpack_id(buildpack.dir.path()))).is_empty());
+
+    let fake = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(
+        fake.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    write_executable(&fake.path().join("uname"), "#!/bin/sh\necho aarch64\n");
+    let machine = Lifecycle::new(&example_app());
+    machine.simulate_php_buildpack();
+    machine.set_platform_env(&[("PATH", fake.path().to_str().unwrap())]);
+    let on_arm64 = machine.build(buildpack.dir.path());
+    assert_eq!(on_arm64.code, Some(1), "{}", on_arm64.output);
+
+    insta::assert_snapshot!(
+        "cnb_arm64",
+        format!(
+            "{}\n{}",
+            build.as_the_builder_shows_it(),
+            on_arm64.as_the_builder_shows_it()
+        )
+    );
+}

@@ -139,6 +139,8 @@ pub(crate) struct Lifecycle {
     image_path: String,
     /// The buildpacks before this one in the group, in order (those simulated here).
     earlier: RefCell<Vec<String>>,
+    /// `CNB_TARGET_ARCH`: the run image's architecture.
+    target_arch: RefCell<String>,
 }
 
 impl Lifecycle {
@@ -176,6 +178,7 @@ impl Lifecycle {
             root,
             image_path,
             earlier: RefCell::new(vec![]),
+            target_arch: RefCell::new("amd64".into()),
         };
         for dir in ["workspace", "layers", "plans", "home", "tmp"] {
             Self::give_to_cnb_user(&lifecycle.root.path().join(dir));
@@ -207,6 +210,12 @@ impl Lifecycle {
 
     pub(crate) fn buildpack_layers(&self, id: &str) -> PathBuf {
         self.layers().join(escaped(id))
+    }
+
+    /// Builds for a run image of another architecture (`pack build --platform linux/arm64`,
+    /// or the default on an arm64 machine): `CNB_TARGET_ARCH`.
+    pub(crate) fn set_target_arch(&self, arch: &str) {
+        *self.target_arch.borrow_mut() = arch.to_string();
     }
 
     /// The user-provided variables, as the platform gives them to buildpacks (`pack build
@@ -371,10 +380,10 @@ impl Lifecycle {
     }
 
     /// `CNB_TARGET_*` for heroku/builder:24's run image (Ubuntu 24.04).
-    fn target_env() -> [(&'static str, String); 4] {
+    fn target_env(&self) -> [(&'static str, String); 4] {
         [
             ("CNB_TARGET_OS", "linux".to_string()),
-            ("CNB_TARGET_ARCH", "amd64".to_string()),
+            ("CNB_TARGET_ARCH", self.target_arch.borrow().clone()),
             ("CNB_TARGET_DISTRO_NAME", "ubuntu".to_string()),
             ("CNB_TARGET_DISTRO_VERSION", "24.04".to_string()),
         ]
@@ -392,7 +401,7 @@ impl Lifecycle {
         env.insert("CNB_BUILDPACK_DIR".into(), path_text(&buildpack));
         env.insert("CNB_PLATFORM_DIR".into(), path_text(&self.platform()));
         env.insert("CNB_BUILD_PLAN_PATH".into(), path_text(&plan));
-        env.extend(Self::target_env().map(|(k, v)| (k.to_string(), v)));
+        env.extend(self.target_env().map(|(k, v)| (k.to_string(), v)));
         self.run_phase(
             &buildpack.join("bin/detect"),
             &[&self.platform(), &plan],
@@ -425,7 +434,7 @@ impl Lifecycle {
         env.insert("CNB_PLATFORM_DIR".into(), path_text(&self.platform()));
         env.insert("CNB_BP_PLAN_PATH".into(), path_text(&plan));
         env.insert("CNB_LAYERS_DIR".into(), path_text(&layers));
-        env.extend(Self::target_env().map(|(k, v)| (k.to_string(), v)));
+        env.extend(self.target_env().map(|(k, v)| (k.to_string(), v)));
         self.run_phase(
             &buildpack.join("bin/build"),
             &[&layers, &self.platform(), &plan],
