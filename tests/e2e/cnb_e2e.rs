@@ -1044,3 +1044,58 @@ fn arm64_builds_fail_saying_to_build_for_amd64() {
         )
     );
 }
+
+/// buildpack.toml holds only what the spec's descriptor defines (Buildpack API 0.10,
+/// "buildpack.toml (TOML)"), with anything under `[metadata]`: pack prints "Ignoring
+/// unexpected key(s) in descriptor" on every build for any other key, and libcnb.rs
+/// refuses the file.
+#[test]
+fn buildpack_toml_has_only_what_the_spec_defines() {
+    fn unexpected(table: &toml::Table, path: &str, out: &mut Vec<String>) {
+        let allowed: &[&str] = match path {
+            "" => &["api", "buildpack", "order", "targets", "stacks", "metadata"],
+            "buildpack" => &[
+                "id",
+                "name",
+                "version",
+                "homepage",
+                "clear-env",
+                "description",
+                "keywords",
+                "sbom-formats",
+                "licenses",
+            ],
+            "buildpack.licenses" => &["type", "uri"],
+            "targets" => &["os", "arch", "variant", "distros"],
+            "targets.distros" => &["name", "version"],
+            _ => &[],
+        };
+        for (key, value) in table {
+            let here = if path.is_empty() {
+                key.clone()
+            } else {
+                format!("{path}.{key}")
+            };
+            if !allowed.contains(&key.as_str()) {
+                out.push(here);
+                continue;
+            }
+            let tables: Vec<&toml::Table> = match value {
+                toml::Value::Table(t) => vec![t],
+                toml::Value::Array(items) => {
+                    items.iter().filter_map(toml::Value::as_table).collect()
+                }
+                _ => vec![],
+            };
+            if here != "metadata" {
+                for t in tables {
+                    unexpected(t, &here, out);
+                }
+            }
+        }
+    }
+    let text = std::fs::read_to_string(repo_dir().join("buildpack.toml")).unwrap();
+    let mut found = vec![];
+    unexpected(&text.parse().unwrap(), "", &mut found);
+    assert_eq!(found, Vec::<String>::new());
+}
