@@ -15,11 +15,13 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// `COMPOSER` exactly as heroku/php reads it, and a warning when it cannot be read.
-/// heroku/php takes it from libcnb's platform environment (heroku/buildpacks-php
-/// `buildpacks/php/src/main.rs` lines 50 and 75, `ProjectLoader::from_env(context.platform.env())`),
-/// which is the files of `<platform>/env/`, each read whole, a directory skipped (libcnb.rs
+/// heroku/php takes it from libcnb's platform environment (heroku/buildpacks-php at commit
+/// 46648198, `buildpacks/php/src/main.rs` lines 50 and 75,
+/// `ProjectLoader::from_env(context.platform.env())`), which is the files of
+/// `<platform>/env/`, each read whole, a directory skipped (libcnb.rs at commit 65e42bad,
 /// `libcnb/src/platform.rs` lines 33-62, `read_platform_env`), and uses the value as it is
-/// ([`app::Rules::Cnb`] has the rest). Not from this process's environment, which also
+/// ([`app::Rules::Cnb`] has the rest). Composer itself trims `COMPOSER`, but heroku/php
+/// looks for the files by the untrimmed name first. Not from this process's environment, which also
 /// holds the operator's build-config variables, which heroku/php does not read for this.
 fn composer_var(env: &impl Env) -> (Option<String>, Option<String>) {
     let EnvValue::Text(platform) = env.value(PLATFORM_DIR_VAR) else {
