@@ -1,7 +1,7 @@
-//! The app as the build sees it: the names of its composer files (the `COMPOSER` rule,
-//! one copy for both platforms), reading them, and whether ext-redis is required: what
-//! detect passes or declines with, and what the build starts from. Also the classic
-//! `ENV_DIR`'s files. Every failure to read names the file ([`FileError`]).
+//! The app as the build sees it: the names of its composer files (the `COMPOSER` rule of
+//! each platform's PHP buildpack), reading them, and whether ext-redis is required: what
+//! classic detect passes or declines with, and what the build starts from. Also the
+//! classic `ENV_DIR`'s files. Every failure to read names the file ([`FileError`]).
 
 use crate::composer::{self, ComposerError, ComposerFiles, Found};
 use std::io::{self, Read};
@@ -50,24 +50,60 @@ impl Default for ComposerNames {
     }
 }
 
-/// The lock file's name for a given composer.json name, as the PHP buildpack derives it
-/// from the `COMPOSER` config var: `basename($COMPOSER, ".json") . ".lock"`, next to it.
+/// The lock file's name for a given composer.json name, as both PHP buildpacks and
+/// Composer itself derive it: a name ending in `.json` gets `.lock` instead, any other
+/// name gets `.lock` appended (`deps` locks in `deps.lock`), next to it.
 pub(crate) fn lock_name_for(manifest: &str) -> String {
     let stem = manifest.strip_suffix(".json").unwrap_or(manifest);
     format!("{stem}.lock")
 }
 
-/// `COMPOSER` must name a file in the app's root, as the PHP buildpack expects.
+/// What the platform's PHP buildpack installs from the app's composer files, which this
+/// buildpack follows: how it reads `COMPOSER`, and whether dev requirements count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Rules {
+    /// heroku/heroku-buildpack-php (classic): `COMPOSER` trimmed, blank as unset, a file in
+    /// the app's root; dev requirements installed when `HEROKU_PHP_INSTALL_DEV` is set.
+    Classic { install_dev: bool },
+    /// heroku/buildpacks-php (CNB), as its sources have it (buildpacks/php/src/ at commit
+    /// 46648198b0d2437dca5098c90430cfd032dcd21e):
+    /// - `php_project.rs` lines 38-46: the name is `COMPOSER` as it is (no trimming; an empty
+    ///   value is used too), else `composer.json`; lines 47-53: the lock is that name with a
+    ///   `.json` ending dropped, then `.lock`; lines 59 and 67-68: both are joined to the
+    ///   app's directory, so a relative path (`sub/composer.json`) or an absolute one works;
+    /// - `main.rs` line 101 asks for the platform packages without dev requirements
+    ///   (`dev = false`, which `php_project.rs` lines 185-190 turn into dropping
+    ///   `require-dev`), and `layers/platform.rs` line 79 and
+    ///   `package_manager/composer.rs` line 31 install with `--no-dev`: there is no
+    ///   `HEROKU_PHP_INSTALL_DEV` on CNB, and dev requirements never count.
+    Cnb,
+}
+
+/// `COMPOSER` must name a file in the app's root, as the classic PHP buildpack expects.
 fn is_plain_file_name(name: &str) -> bool {
     !name.contains('/') && name != "." && name != ".."
 }
 
-/// The composer file names for the value of `COMPOSER` (unset or blank: the defaults).
-pub(crate) fn composer_names(composer_var: Option<&str>) -> Result<ComposerNames, Declined> {
-    match composer_var.map(str::trim).filter(|name| !name.is_empty()) {
-        None => Ok(ComposerNames::default()),
-        Some(name) if is_plain_file_name(name) => Ok(ComposerNames::for_manifest(name)),
-        Some(_) => Err(Declined::BadComposerVar),
+/// The composer file names for the value of `COMPOSER`, by the platform's rules.
+pub(crate) fn composer_names(
+    composer_var: Option<&str>,
+    rules: Rules,
+) -> Result<ComposerNames, Declined> {
+    match rules {
+        Rules::Classic { .. } => match composer_var.map(str::trim).filter(|n| !n.is_empty()) {
+            None => Ok(ComposerNames::default()),
+            Some(name) if is_plain_file_name(name) => Ok(ComposerNames::for_manifest(name)),
+            Some(_) => Err(Declined::BadComposerVar),
+        },
+        // heroku/php would look for a file named "" (the app's directory) or with a line
+        // break in its name, and fail: say so instead of reading something else.
+        Rules::Cnb => match composer_var {
+            None => Ok(ComposerNames::default()),
+            Some(name) if name.is_empty() || name.contains(char::is_control) => {
+                Err(Declined::BadComposerVar)
+            }
+            Some(name) => Ok(ComposerNames::for_manifest(name)),
+        },
     }
 }
 
@@ -90,18 +126,30 @@ pub(crate) enum Declined {
     },
     /// Nothing requires ext-redis.
     NotRequired { names: ComposerNames },
+    /// Only a dev section requires ext-redis, and the PHP buildpack never installs those
+    /// (CNB).
+    DevOnly { found: Found, names: ComposerNames },
 }
 
-/// Detection, as both platforms' detect and build do it: the composer files named by
-/// `COMPOSER`, read in `app_dir`, require ext-redis (dev sections with `install_dev`).
+/// Detection, as classic detect and both builds do it: the composer files named by
+/// `COMPOSER`, read in `app_dir`, require ext-redis where the platform's PHP buildpack
+/// installs it from.
 pub(crate) fn detect(
     app_dir: &Path,
     composer_var: Option<&str>,
-    install_dev: bool,
+    rules: Rules,
 ) -> Result<Requirement, Declined> {
-    let names = composer_names(composer_var)?;
+    let names = composer_names(composer_var, rules)?;
+    let install_dev = match rules {
+        Rules::Classic { install_dev } => install_dev,
+        Rules::Cnb => false,
+    };
     match inspect_app(app_dir, &names, install_dev) {
         Ok(Some(found)) => Ok(Requirement { found, names }),
+        Ok(None) if rules == Rules::Cnb => match inspect_app(app_dir, &names, true) {
+            Ok(Some(found)) => Err(Declined::DevOnly { found, names }),
+            _ => Err(Declined::NotRequired { names }),
+        },
         Ok(None) => Err(Declined::NotRequired { names }),
         Err(error) => Err(Declined::Files { error, names }),
     }
@@ -175,21 +223,80 @@ mod tests {
     use super::*;
     use std::fs;
 
+    const CLASSIC: Rules = Rules::Classic { install_dev: false };
+
     #[test]
-    fn composer_var_names_the_files() {
-        assert_eq!(composer_names(None), Ok(ComposerNames::default()));
-        assert_eq!(composer_names(Some(" ")), Ok(ComposerNames::default()));
+    fn classic_composer_var_is_trimmed_and_a_file_in_the_root() {
+        assert_eq!(composer_names(None, CLASSIC), Ok(ComposerNames::default()));
         assert_eq!(
-            composer_names(Some(" composer-x.json\n")),
+            composer_names(Some(" "), CLASSIC),
+            Ok(ComposerNames::default())
+        );
+        assert_eq!(
+            composer_names(Some(" composer-x.json\n"), CLASSIC),
             Ok(ComposerNames::for_manifest("composer-x.json"))
         );
         for bad in ["sub/c.json", "/composer.json", "..", "."] {
             assert_eq!(
-                composer_names(Some(bad)),
+                composer_names(Some(bad), CLASSIC),
                 Err(Declined::BadComposerVar),
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn cnb_composer_var_is_used_as_it_is() {
+        assert_eq!(
+            composer_names(None, Rules::Cnb),
+            Ok(ComposerNames::default())
+        );
+        for name in [
+            "composer-x.json",
+            "sub/c.json",
+            "/srv/composer.json",
+            " x.json",
+            "deps",
+        ] {
+            assert_eq!(
+                composer_names(Some(name), Rules::Cnb),
+                Ok(ComposerNames::for_manifest(name)),
+                "{name}"
+            );
+        }
+        assert_eq!(ComposerNames::for_manifest("sub/c.json").lock, "sub/c.lock");
+        for bad in ["", "composer-x.json\n", "a\tb"] {
+            assert_eq!(
+                composer_names(Some(bad), Rules::Cnb),
+                Err(Declined::BadComposerVar),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn cnb_never_counts_dev_requirements() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(
+            dir.path().join("composer.json"),
+            r#"{"require-dev": {"ext-redis": "*"}}"#,
+        )
+        .unwrap();
+        let names = ComposerNames::default();
+        assert_eq!(
+            detect(dir.path(), None, Rules::Cnb),
+            Err(Declined::DevOnly {
+                found: Found::Manifest {
+                    section: "require-dev"
+                },
+                names: names.clone()
+            })
+        );
+        assert!(detect(dir.path(), None, Rules::Classic { install_dev: true }).is_ok());
+        assert_eq!(
+            detect(dir.path(), None, CLASSIC),
+            Err(Declined::NotRequired { names })
+        );
     }
 
     #[test]

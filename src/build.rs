@@ -26,7 +26,8 @@ pub(crate) struct Input<'a> {
     pub(crate) app_dir: &'a Path,
     /// The value of `COMPOSER`, if set.
     pub(crate) composer_var: Option<&'a str>,
-    pub(crate) install_dev: bool,
+    /// How the platform's PHP buildpack reads the composer files.
+    pub(crate) rules: app::Rules,
     /// Where the PHP buildpack's PHP is.
     pub(crate) php: PhpLocation,
     /// Where the boot files go.
@@ -72,8 +73,8 @@ pub(crate) enum BuildError {
 
 /// Runs the build, telling `on_event` each step it finishes.
 pub(crate) fn run(input: &Input<'_>, mut on_event: impl FnMut(Event)) -> Result<(), BuildError> {
-    let requirement = app::detect(input.app_dir, input.composer_var, input.install_dev)
-        .map_err(BuildError::App)?;
+    let requirement =
+        app::detect(input.app_dir, input.composer_var, input.rules).map_err(BuildError::App)?;
     on_event(Event::Required(requirement));
     let check = match &input.php {
         PhpLocation::InBuildDir(build_dir) => php_check::check_classic(build_dir),

@@ -10,6 +10,8 @@ use toml_writer::{TomlKeyBuilder, TomlStringBuilder, TomlWrite};
 
 /// `bin/build`: this buildpack's own layers directory.
 pub(crate) const LAYERS_DIR_VAR: &str = "CNB_LAYERS_DIR";
+/// `bin/build`: the platform directory, whose `env/` holds the user's variables.
+pub(crate) const PLATFORM_DIR_VAR: &str = "CNB_PLATFORM_DIR";
 /// The descriptor the exec.d program writes its variables to, as a path this process can
 /// open for writing (a pipe the launcher reads): no raw descriptor, no `unsafe`.
 pub(crate) const EXEC_D_OUTPUT: &str = "/proc/self/fd/3";

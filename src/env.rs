@@ -7,7 +7,8 @@ use std::ffi::OsString;
 
 /// Another name for composer.json (the lock is named after it), as the PHP buildpack reads it.
 pub(crate) const COMPOSER: &str = "COMPOSER";
-/// Set at all (even empty): the PHP buildpack installs the dev requirements too.
+/// Set at all (even empty): the classic PHP buildpack installs the dev requirements too.
+/// heroku/php's CNB has no such variable: it never installs them.
 pub(crate) const INSTALL_DEV: &str = "HEROKU_PHP_INSTALL_DEV";
 pub(crate) const PATH: &str = "PATH";
 /// PHP's ini scan path: boot appends the session ini's directory to it.

@@ -8,7 +8,7 @@ use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: php-redis-sessions detect BUILD_DIR | compile BUILD_DIR CACHE_DIR ENV_DIR | boot --shell | doctor | cnb-detect | cnb-build | exec-d";
+const USAGE: &str = "usage: php-redis-sessions detect BUILD_DIR | compile BUILD_DIR CACHE_DIR ENV_DIR | boot --shell | doctor | cnb-build | exec-d";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -17,7 +17,6 @@ fn main() -> ExitCode {
         ["boot", "--shell"] => guarded(profile_d::run),
         ["doctor"] => doctor::run(),
         ["exec-d"] => guarded(exec_d::run),
-        ["cnb-detect"] => cnb::detect(&ProcessEnv),
         ["cnb-build"] => with_log(|out| cnb::build(&ProcessEnv, out), platform::Platform::Cnb),
         ["detect", build_dir] => classic::detect(Path::new(build_dir)),
         ["compile", build_dir, cache_dir, env_dir] => with_log(

@@ -44,6 +44,10 @@ pub(crate) fn declined(declined: &Declined, platform: Platform) -> String {
         Declined::BadComposerVar => bad_composer_var(platform),
         Declined::Files { error, names } => app_error(error, names),
         Declined::NotRequired { names } => not_required(names),
+        Declined::DevOnly {
+            found: place,
+            names,
+        } => cnb::dev_only(&found(place, names), names),
     }
 }
 
@@ -116,7 +120,7 @@ pub(crate) fn file_error(error: &FileError) -> String {
     }
 }
 
-/// The one line a classic or CNB detect prints on stderr when it declines.
+/// The one line classic detect prints on stderr when it declines.
 pub(crate) fn detect_declined(reason: &str) -> String {
     format!("{BUILDPACK_NAME}: {reason}")
 }
@@ -246,13 +250,19 @@ pub(crate) mod cnb;
 
 /// A classic `ENV_DIR` entry that cannot be read as a config var.
 pub(crate) fn env_var_ignored(name: &str, error: &FileError) -> String {
-    let why = match error {
+    let why = env_file_problem(error);
+    format!("ignoring the config var {name}: {why}; check it with `heroku config:get {name}`")
+}
+
+/// Why a file holding a variable's value (classic `ENV_DIR`, CNB `<platform>/env/`) cannot
+/// be used.
+fn env_file_problem(error: &FileError) -> String {
+    match error {
         FileError::IsDirectory { .. } => "it is a directory".to_string(),
         FileError::Unreadable { reason, .. } => format!("it cannot be read ({reason})"),
         FileError::NotUtf8 { .. } => "its value is not text".to_string(),
         FileError::TooLarge { .. } => "its value is too large".to_string(),
-    };
-    format!("ignoring the config var {name}: {why}; check it with `heroku config:get {name}`")
+    }
 }
 
 fn bad_composer_var(platform: Platform) -> String {

@@ -1,6 +1,7 @@
 //! The Cloud Native Buildpack's own words: the build log's closing steps, the errors only
 //! a CNB build has, and the exec.d program's lines, tagged like the classic boot lines.
 
+use crate::app::{ComposerNames, FileError};
 use crate::cnb_spec::ExecDError;
 use crate::log::boot_line;
 
@@ -23,21 +24,41 @@ pub(super) fn not_under_lifecycle(var: &str) -> String {
     )
 }
 
+/// Where a CNB user sets the build's variables.
+const SET_IT: &str =
+    "`pack build --env COMPOSER=...` or [[io.buildpacks.build.env]] in project.toml";
+
 pub(super) fn bad_composer_var() -> String {
-    "the environment variable COMPOSER must name a file in the app's root \
-     directory, such as composer-heroku.json; fix it where the build's environment is set \
-     (`pack build --env COMPOSER=...` or [[io.buildpacks.build.env]] in project.toml)"
-        .into()
+    format!(
+        "the build's environment variable COMPOSER is empty or holds a line break or another \
+         control character, and heroku/php uses it as it is, without trimming, as the path of \
+         composer.json in the app; set it to just that path, such as composer-heroku.json ({SET_IT})"
+    )
+}
+
+/// ext-redis is only in a dev section (`found` says where), which heroku/php never installs
+/// on CNB.
+pub(super) fn dev_only(found: &str, names: &ComposerNames) -> String {
+    format!(
+        "{found}, but heroku/php never installs dev requirements on Cloud Native Buildpacks \
+         (it always runs `composer install --no-dev`; HEROKU_PHP_INSTALL_DEV is for Heroku classic only), \
+         so PHP could not keep sessions in Redis; add \"ext-redis\": \"*\" to \"require\" in {}, \
+         run `composer update`, and commit {}",
+        names.manifest, names.lock
+    )
 }
 
 pub(super) fn layer_failed(error: &std::io::Error) -> String {
     format!("could not write the layer's files ({error}); this is a bug, please report it")
 }
 
-/// A variable of the build's environment whose value is not UTF-8, so it is ignored.
-pub(crate) fn env_var_not_text(name: &str) -> String {
+/// A variable of the build's environment (a file of `<platform>/env/`) that cannot be read,
+/// so it is ignored.
+pub(crate) fn env_var_ignored(name: &str, error: &FileError) -> String {
     format!(
-        "ignoring the environment variable {name}: its value is not UTF-8 text; set it to a file name such as composer.json"
+        "ignoring the build's environment variable {name}: {}; set it to the composer.json to use, \
+         such as composer-heroku.json ({SET_IT})",
+        super::env_file_problem(error)
     )
 }
 
@@ -63,11 +84,11 @@ pub(crate) fn exec_d_error(error: &ExecDError) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::{AppError, ComposerNames, Declined, FileError};
+    use crate::app::{AppError, Declined};
     use crate::build::{BuildError, Platform};
-    use crate::composer::{ComposerError, FileKind};
+    use crate::composer::{ComposerError, FileKind, Found};
     use crate::log::cnb::{done, error, header, step, warning};
-    use crate::messages::{build_error, detect_declined};
+    use crate::messages::build_error;
     use std::time::Duration;
 
     /// Every CNB build log line and error there is, in one snapshot.
@@ -79,7 +100,21 @@ mod tests {
         lines.extend(installed("sessions").iter().map(|l| step(l)));
         lines.push(done(Duration::from_millis(20)));
         lines.push(done(Duration::from_millis(1234)));
-        lines.push(warning(&env_var_not_text("COMPOSER")));
+        for problem in [
+            FileError::NotUtf8 {
+                name: "COMPOSER".into(),
+            },
+            FileError::Unreadable {
+                name: "COMPOSER".into(),
+                reason: "Permission denied (os error 13)".into(),
+            },
+            FileError::TooLarge {
+                name: "COMPOSER".into(),
+                limit: 65536,
+            },
+        ] {
+            lines.push(warning(&env_var_ignored("COMPOSER", &problem)));
+        }
         for failure in [
             BuildError::NotUnderLifecycle {
                 var: "CNB_LAYERS_DIR",
@@ -87,6 +122,19 @@ mod tests {
             BuildError::App(Declined::BadComposerVar),
             BuildError::App(Declined::NotRequired {
                 names: renamed.clone(),
+            }),
+            BuildError::App(Declined::DevOnly {
+                found: Found::Manifest {
+                    section: "require-dev",
+                },
+                names: names.clone(),
+            }),
+            BuildError::App(Declined::DevOnly {
+                found: Found::LockPackage {
+                    section: "packages-dev",
+                    package: "acme/dev-tools".into(),
+                },
+                names: ComposerNames::for_manifest("sub/composer.json"),
             }),
             BuildError::App(Declined::Files {
                 error: AppError::Composer(ComposerError::InvalidJson {
@@ -107,10 +155,6 @@ mod tests {
         ] {
             lines.push(error(&build_error(&failure, Platform::Cnb)));
         }
-        lines.push(detect_declined(&build_error(
-            &BuildError::App(Declined::BadComposerVar),
-            Platform::Cnb,
-        )));
         insta::assert_snapshot!(lines.join("\n"));
     }
 

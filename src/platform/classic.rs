@@ -1,7 +1,6 @@
 //! Heroku classic build phases: `bin/detect BUILD_DIR` and `bin/compile BUILD_DIR
 //! CACHE_DIR ENV_DIR`, whose config vars are the files of `ENV_DIR`.
 
-use super::detection;
 use crate::app::{self, FileError};
 use crate::build::{self, Event, Input, PhpLocation, Platform};
 use crate::env::{COMPOSER, INSTALL_DEV};
@@ -11,15 +10,24 @@ use std::io::{self, Write};
 use std::path::Path;
 
 /// `bin/detect`: a classic detect cannot see config vars, so it always looks at
-/// composer.json; 0 takes part, 1 declines.
+/// composer.json. It takes part (exit 0) printing the name on stdout, or declines (exit 1)
+/// with the reason on stderr.
 #[must_use]
 pub fn detect(build_dir: &Path) -> u8 {
     let install_dev = std::env::var_os(INSTALL_DEV).is_some();
-    detection(
-        app::detect(build_dir, None, install_dev),
-        Platform::Classic,
-        1,
-    )
+    match app::detect(build_dir, None, app::Rules::Classic { install_dev }) {
+        Ok(_) => {
+            println!("{BUILDPACK_NAME}");
+            0
+        }
+        Err(declined) => {
+            eprintln!(
+                "{}",
+                messages::detect_declined(&messages::declined(&declined, Platform::Classic))
+            );
+            1
+        }
+    }
 }
 
 /// `bin/compile`: the build log goes to `out`; returns the exit code.
@@ -51,7 +59,7 @@ pub fn compile(
         platform: Platform::Classic,
         app_dir: build_dir,
         composer_var: composer_var.as_deref(),
-        install_dev,
+        rules: app::Rules::Classic { install_dev },
         php: PhpLocation::InBuildDir(build_dir.to_path_buf()),
         target: build_dir.to_path_buf(),
         cache: cache_dir.to_path_buf(),

@@ -8,31 +8,11 @@ pub mod cnb;
 pub mod exec_d;
 pub mod profile_d;
 
-use crate::app::{Declined, Requirement};
 use crate::boot::{self, BootPlan};
 use crate::env::ProcessEnv;
 use crate::layout;
-use crate::log::BUILDPACK_NAME;
 use crate::messages;
 use std::io::Write;
-
-/// Prints detect's outcome as both platforms want it: the name on stdout when the app
-/// takes part (exit 0), the reason on stderr when it does not (`decline_code`).
-fn detection(outcome: Result<Requirement, Declined>, platform: Platform, decline_code: u8) -> u8 {
-    match outcome {
-        Ok(_) => {
-            println!("{BUILDPACK_NAME}");
-            0
-        }
-        Err(declined) => {
-            eprintln!(
-                "{}",
-                messages::detect_declined(&messages::declined(&declined, platform))
-            );
-            decline_code
-        }
-    }
-}
 
 /// The boot of this process: its environment, and the session ini beside this helper.
 fn own_boot_plan() -> BootPlan {

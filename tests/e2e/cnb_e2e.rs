@@ -1,7 +1,8 @@
 //! The Cloud Native Buildpack end to end, with the lifecycle played by the spec (see
-//! support/lifecycle.rs): bin/detect and bin/build with the lifecycle's variables, after a
-//! simulated heroku/php that sets `PHP_INI_SCAN_DIR` as an override; then the launch (env
-//! files, exec.d on fd 3) and a real PHP with phpredis against a real redis-server.
+//! lifecycle.rs): bin/detect and bin/build as the lifecycle runs them, after a simulated
+//! heroku/php whose `platform` layer brings PHP and sets `PHP_INI_SCAN_DIR` as an override;
+//! then the launch (env files, exec.d on fd 3) and a real PHP with phpredis against a real
+//! redis-server.
 
 use crate::lifecycle::*;
 use crate::support::*;
@@ -30,35 +31,47 @@ const EXEC_D_VARS: [&str; 9] = [
     "PHP_INI_SCAN_DIR",
 ];
 
-/// An app built by detect and build, optionally after the simulated heroku/php.
+/// An app built by detect and build.
 struct CnbBuild {
     buildpack: Buildpack,
     lifecycle: Lifecycle,
     id: String,
-    detect: Ran,
-    build: Ran,
+    detect: Phase,
+    build: Phase,
 }
 
-fn cnb_build(app: &Path, with_php: bool, build_env: &[(&str, &str)]) -> CnbBuild {
+/// Where PHP comes from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum PhpFrom {
+    /// The simulated heroku/php, before this buildpack; the images have no PHP.
+    Buildpack,
+    /// No PHP buildpack: the build and run images have PHP themselves (the host's).
+    Images,
+}
+
+fn cnb_build(app: &Path, php: PhpFrom, build_env: &[(&str, &str)]) -> CnbBuild {
     let buildpack = Buildpack::assemble();
-    cnb_build_with(buildpack, app, with_php, build_env)
+    cnb_build_with(buildpack, app, php, build_env)
 }
 
 fn cnb_build_with(
     buildpack: Buildpack,
     app: &Path,
-    with_php: bool,
+    php: PhpFrom,
     build_env: &[(&str, &str)],
 ) -> CnbBuild {
-    let lifecycle = Lifecycle::new(app);
-    if with_php {
+    let lifecycle = match php {
+        PhpFrom::Buildpack => Lifecycle::new(app),
+        PhpFrom::Images => Lifecycle::with_php_in_the_images(app),
+    };
+    if php == PhpFrom::Buildpack {
         lifecycle.simulate_php_buildpack();
     }
     lifecycle.set_platform_env(build_env);
-    let detect = lifecycle.detect(buildpack.dir.path(), build_env);
-    assert_eq!(detect.code, Some(0), "detect: {}", detect.all());
-    let build = lifecycle.build(buildpack.dir.path(), build_env);
-    assert_eq!(build.code, Some(0), "build: {}", build.all());
+    let detect = lifecycle.detect(buildpack.dir.path());
+    assert_eq!(detect.code, Some(0), "detect: {}", detect.output);
+    let build = lifecycle.build(buildpack.dir.path());
+    assert_eq!(build.code, Some(0), "build: {}", build.output);
     let id = buildpack_id(buildpack.dir.path());
     CnbBuild {
         buildpack,
@@ -94,7 +107,8 @@ impl CnbBuild {
     fn php_conf_d(&self) -> PathBuf {
         self.lifecycle
             .buildpack_layers(PHP_BUILDPACK_ID)
-            .join("php/etc/php/conf.d")
+            .join(PHP_LAYER)
+            .join("etc/php/conf.d")
     }
 }
 
@@ -147,7 +161,7 @@ fn sessions_in_redis_after_the_php_buildpack() {
         redis.port
     );
     // The URL is in the build's environment too: nothing of it may reach a layer.
-    let built = cnb_build(&example_app(), true, &[("REDIS_URL", &url)]);
+    let built = cnb_build(&example_app(), PhpFrom::Buildpack, &[("REDIS_URL", &url)]);
     let launch = built.launch(&[("REDIS_URL", &url)]);
 
     let php_conf_d = built.php_conf_d().display().to_string();
@@ -200,8 +214,8 @@ fn sessions_in_redis_after_the_php_buildpack() {
     );
 
     for (what, text) in [
-        ("detect output", built.detect.all()),
-        ("build output", built.build.all()),
+        ("detect output", built.detect.output.clone()),
+        ("build output", built.build.output.clone()),
         ("exec.d output", launch.exec_d_output()),
         ("process output", ran1.all() + &ran2.all()),
         ("doctor output", doctor.all()),
@@ -224,7 +238,7 @@ fn acl_user_and_database_without_a_php_buildpack() {
         url_encode(&password),
         redis.port
     );
-    let built = cnb_build(&example_app(), false, &[]);
+    let built = cnb_build(&example_app(), PhpFrom::Images, &[]);
     let launch = built.launch(&[("REDIS_URL", &url)]);
     // No one set PHP_INI_SCAN_DIR: the empty first element keeps PHP's compiled-in conf.d,
     // which loads phpredis here.
@@ -249,7 +263,7 @@ fn acl_user_and_database_without_a_php_buildpack() {
 /// Without a usable URL: exec.d sets nothing and says why in one line, the launch goes on,
 /// and PHP keeps file sessions.
 fn assert_cnb_file_sessions(runtime_env: &[(&str, &str)], line_start: &str, passwords: &[&str]) {
-    let built = cnb_build(&example_app(), true, &[]);
+    let built = cnb_build(&example_app(), PhpFrom::Buildpack, &[]);
     let launch = built.launch(runtime_env);
     let run = &launch.exec_d[0];
     assert_eq!(run.fd3, "");
@@ -351,7 +365,7 @@ enum Fd3 {
 /// Run by hand (fd 3 not open): exit 0, one line saying so, nothing written anywhere.
 #[test]
 fn exec_d_without_fd3_does_not_fail() {
-    let built = cnb_build(&example_app(), false, &[]);
+    let built = cnb_build(&example_app(), PhpFrom::Images, &[]);
     let password = format!("{SECRET_MARKER}fd3");
     let url = format!("redis://:{password}@127.0.0.1:6379");
     let ran = run_exec_d_program(&built, &[("REDIS_URL", &url)], Fd3::NotOpen);
@@ -382,7 +396,7 @@ fn exec_d_without_fd3_does_not_fail() {
 /// The launcher's end of fd 3 already closed: the write fails, the launch does not.
 #[test]
 fn exec_d_with_a_broken_fd3_does_not_fail() {
-    let built = cnb_build(&example_app(), false, &[]);
+    let built = cnb_build(&example_app(), PhpFrom::Images, &[]);
     let ran = run_exec_d_program(
         &built,
         &[("REDIS_URL", "redis://127.0.0.1:6379")],
@@ -405,7 +419,7 @@ fn exec_d_with_a_broken_fd3_does_not_fail() {
 /// wrote the save path, password included, to fd 3.
 #[test]
 fn the_helper_without_arguments_is_the_usage() {
-    let built = cnb_build(&example_app(), false, &[]);
+    let built = cnb_build(&example_app(), PhpFrom::Images, &[]);
     let password = format!("{SECRET_MARKER}noargs");
     let url = format!("redis://:{password}@127.0.0.1:6379");
     let launch = built.launch(&[("REDIS_URL", &url)]);
@@ -429,7 +443,7 @@ fn the_helper_without_arguments_is_the_usage() {
 /// the exec.d script says so and PHP keeps file sessions.
 #[test]
 fn a_helper_that_cannot_start_never_aborts_the_launch() {
-    let built = cnb_build(&example_app(), false, &[]);
+    let built = cnb_build(&example_app(), PhpFrom::Images, &[]);
     let helper = built.layer().join("bin/php-redis-sessions");
     let mut bytes = std::fs::read(&helper).unwrap();
     let loader = b"/lib64/ld-linux-x86-64.so.2";
@@ -460,7 +474,7 @@ fn a_helper_that_cannot_start_never_aborts_the_launch() {
 /// environment, but for where the ini directory is.
 #[test]
 fn exec_d_sets_what_classic_boot_exports() {
-    let built = cnb_build(&example_app(), false, &[]);
+    let built = cnb_build(&example_app(), PhpFrom::Images, &[]);
     let env = [
         (
             "REDIS_URL",
@@ -562,11 +576,9 @@ fn tree_contents(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
 
 #[test]
 fn build_log_and_layer() {
-    let built = cnb_build(&example_app(), true, &[]);
-    assert_eq!(built.detect.stdout, "PHP Redis Sessions\n");
-    assert_eq!(built.detect.stderr, "");
-    assert_eq!(built.build.stderr, "");
-    insta::assert_snapshot!("cnb_build_log", normalized_build_log(&built.build.stdout));
+    let built = cnb_build(&example_app(), PhpFrom::Buildpack, &[]);
+    assert_eq!(built.detect.output, "");
+    insta::assert_snapshot!("cnb_build_log", normalized_build_log(&built.build.output));
 
     let layers = built.lifecycle.buildpack_layers(&built.id);
     insta::assert_snapshot!("cnb_layer_files", tree_listing(&layers));
@@ -602,13 +614,13 @@ fn build_log_and_layer() {
 
 #[test]
 fn rebuild_replaces_the_layer() {
-    let built = cnb_build(&example_app(), false, &[]);
+    let built = cnb_build(&example_app(), PhpFrom::Images, &[]);
     let layers = built.lifecycle.buildpack_layers(&built.id);
     let before = tree_contents(&layers);
     std::fs::write(built.layer().join("exec.d/stale"), "#!/bin/sh\nexit 1\n").unwrap();
     std::fs::write(built.layer().join("conf.d/stale.ini"), "x=1\n").unwrap();
-    let again = built.lifecycle.build(built.buildpack.dir.path(), &[]);
-    assert_eq!(again.code, Some(0), "{}", again.all());
+    let again = built.lifecycle.build(built.buildpack.dir.path());
+    assert_eq!(again.code, Some(0), "{}", again.output);
     assert_eq!(tree_contents(&layers), before);
 }
 
@@ -652,79 +664,158 @@ fn detect_apps() -> Vec<(&'static str, Vec<(&'static str, &'static str)>)> {
 fn app_with(files: &[(&str, &str)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     for (name, text) in files {
-        std::fs::write(dir.path().join(name), text).unwrap();
+        let path = dir.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
     }
     dir
 }
 
-/// CNB detect follows the classic rules and prints the same lines: exit 0 for 0, and 100
-/// where classic declines with 1.
+/// This buildpack is always added on purpose, and the lifecycle shows what a detect that
+/// declines prints only among its debug lines (buildpacks/lifecycle phase/detector.go), so
+/// CNB detect takes part in every app, silently, and the build fails saying why, where
+/// the lifecycle shows it: the buildpack's output, then the builder's own last line. The
+/// reasons are the ones classic detect declines with, but for dev requirements, which
+/// heroku/php never installs on CNB (see `dev_requirements_never_count_on_cnb`).
 #[test]
-fn detect_has_the_classic_rules_and_messages() {
+fn detect_always_takes_part_and_the_build_says_why_not() {
     let buildpack = Buildpack::assemble();
-    let mut lines = vec![];
-    for dev in [false, true] {
-        let env: &[(&str, &str)] = if dev {
-            &[("HEROKU_PHP_INSTALL_DEV", "")]
-        } else {
-            &[]
-        };
-        for (name, files) in detect_apps() {
-            let app = app_with(&files);
-            let classic = run(&buildpack.bin("detect"), &[app.path()], app.path(), env);
-            let lifecycle = Lifecycle::new(app.path());
-            let cnb = lifecycle.detect(buildpack.dir.path(), env);
-            let expected = match classic.code {
-                Some(0) => Some(0),
-                Some(1) => Some(100),
-                other => panic!("classic detect exited with {other:?}"),
-            };
-            assert_eq!(cnb.code, expected, "{name}: {}", cnb.all());
-            assert_eq!(
-                (&cnb.stdout, &cnb.stderr),
-                (&classic.stdout, &classic.stderr),
-                "{name}"
-            );
-            lines.push(format!(
-                "{name}{}: exit {:?} {}",
-                if dev { " (HEROKU_PHP_INSTALL_DEV)" } else { "" },
-                cnb.code.unwrap(),
-                (cnb.stdout + &cnb.stderr).trim_end()
-            ));
+    let mut logs = vec![];
+    for (name, files) in detect_apps() {
+        let app = app_with(&files);
+        let lifecycle = Lifecycle::new(app.path());
+        lifecycle.simulate_php_buildpack();
+        let detect = lifecycle.detect(buildpack.dir.path());
+        assert_eq!(
+            (detect.code, detect.output.as_str()),
+            (Some(0), ""),
+            "{name}"
+        );
+        let build = lifecycle.build(buildpack.dir.path());
+        let classic = run(&buildpack.bin("detect"), &[app.path()], app.path(), &[]);
+        match classic.code {
+            Some(0) => assert_eq!(build.code, Some(0), "{name}: {}", build.output),
+            Some(1) if name.contains("require-dev") => {
+                assert_eq!(build.code, Some(1), "{name}: {}", build.output);
+            }
+            Some(1) => {
+                assert_eq!(build.code, Some(1), "{name}: {}", build.output);
+                let reason = classic
+                    .stderr
+                    .trim_end()
+                    .strip_prefix("PHP Redis Sessions: ")
+                    .unwrap();
+                assert!(
+                    build.output.ends_with(&format!("! ERROR: {reason}\n")),
+                    "{name}: {}",
+                    build.output
+                );
+            }
+            other => panic!("classic detect exited with {other:?}"),
         }
+        logs.push(format!(
+            "{name}:\n{}",
+            normalized_build_log(&build.as_the_builder_shows_it())
+        ));
     }
-    insta::assert_snapshot!("cnb_detect", lines.join("\n"));
+    insta::assert_snapshot!("cnb_build_says_why", logs.join("\n\n"));
 }
 
-/// Under the lifecycle, detect and build can see `COMPOSER` (classic detect cannot).
+/// The last line a build printed about the app: where ext-redis is, or the error.
+fn app_line(output: &str) -> &str {
+    output
+        .lines()
+        .find(|l| l.starts_with("- ext-redis ") || l.starts_with("! ERROR: "))
+        .unwrap_or(output)
+}
+
+/// On CNB, `COMPOSER` is what heroku/php reads (heroku/buildpacks-php `php_project.rs`,
+/// `ProjectLoader::from_env`): the file `<platform>/env/COMPOSER` as it is, a path in the
+/// app, the lock named by dropping a `.json` ending and adding `.lock`.
 #[test]
-fn composer_variable_renames_the_files() {
+fn composer_variable_as_heroku_php_reads_it() {
     let buildpack = Buildpack::assemble();
+    let redis_in_lock = r#"{"packages": [], "platform": {"ext-redis": "*"}}"#;
     let app = app_with(&[
         ("composer.json", r#"{"require": {"php": "*"}}"#),
         ("composer-heroku.json", r#"{"require": {"ext-redis": "*"}}"#),
+        ("deps", r#"{"require": {"php": "*"}}"#),
+        ("deps.lock", redis_in_lock),
+        ("sub/composer.json", r#"{"require": {"php": "*"}}"#),
+        ("sub/composer.lock", redis_in_lock),
     ]);
     let lifecycle = Lifecycle::new(app.path());
-    let env = [("COMPOSER", "composer-heroku.json")];
-    let detect = lifecycle.detect(buildpack.dir.path(), &env);
-    assert_eq!(detect.code, Some(0), "{}", detect.all());
-    let build = lifecycle.build(buildpack.dir.path(), &env);
-    assert_eq!(build.code, Some(0), "{}", build.all());
-    assert!(
-        build
-            .stdout
-            .contains("- ext-redis is required in composer-heroku.json \"require\""),
-        "{}",
-        build.stdout
-    );
-    assert_eq!(lifecycle.detect(buildpack.dir.path(), &[]).code, Some(100));
-    let bad = lifecycle.detect(buildpack.dir.path(), &[("COMPOSER", "../composer.json")]);
-    assert_eq!(bad.code, Some(100));
-    assert!(
-        bad.stderr.contains("COMPOSER must name a file"),
-        "{}",
-        bad.stderr
-    );
+    lifecycle.simulate_php_buildpack();
+    let mut lines = vec![];
+    for value in [
+        None,
+        Some("composer-heroku.json"),
+        Some("deps"),
+        Some("sub/composer.json"),
+        Some("composer-heroku.json\n"),
+        Some(""),
+    ] {
+        match value {
+            Some(value) => lifecycle.set_platform_env(&[("COMPOSER", value)]),
+            None => lifecycle.set_platform_env(&[]),
+        }
+        let build = lifecycle.build(buildpack.dir.path());
+        lines.push(format!(
+            "{value:?}: exit {:?}: {}",
+            build.code.unwrap(),
+            app_line(&build.output)
+        ));
+    }
+    insta::assert_snapshot!("cnb_composer_variable", lines.join("\n"));
+}
+
+/// heroku/php always installs with `--no-dev` on CNB (`buildpacks/php/src/layers/platform.rs`
+/// and `package_manager/composer.rs`), whatever `HEROKU_PHP_INSTALL_DEV` says (a classic
+/// config var): ext-redis only in a dev section fails the build saying so. Classic detect,
+/// with the config var, takes part.
+#[test]
+fn dev_requirements_never_count_on_cnb() {
+    let buildpack = Buildpack::assemble();
+    let no_redis = r#"{"require": {"php": "*"}}"#;
+    let mut lines = vec![];
+    for (name, files) in [
+        (
+            "require-dev",
+            vec![("composer.json", r#"{"require-dev": {"ext-redis": "*"}}"#)],
+        ),
+        (
+            "platform-dev",
+            vec![
+                ("composer.json", no_redis),
+                (
+                    "composer.lock",
+                    r#"{"packages": [], "platform-dev": {"ext-redis": "*"}}"#,
+                ),
+            ],
+        ),
+        (
+            "packages-dev",
+            vec![
+                ("composer.json", no_redis),
+                (
+                    "composer.lock",
+                    r#"{"packages": [], "packages-dev": [{"name": "acme/dev-tools", "require": {"ext-redis": "*"}}]}"#,
+                ),
+            ],
+        ),
+    ] {
+        let app = app_with(&files);
+        let env = [("HEROKU_PHP_INSTALL_DEV", "1")];
+        let classic = run(&buildpack.bin("detect"), &[app.path()], app.path(), &env);
+        assert_eq!(classic.code, Some(0), "{name}: {}", classic.all());
+        let lifecycle = Lifecycle::new(app.path());
+        lifecycle.simulate_php_buildpack();
+        lifecycle.set_platform_env(&env);
+        let build = lifecycle.build(buildpack.dir.path());
+        assert_eq!(build.code, Some(1), "{name}: {}", build.output);
+        lines.push(format!("{name}: {}", app_line(&build.output)));
+    }
+    insta::assert_snapshot!("cnb_dev_requirements", lines.join("\n"));
 }
 
 #[test]
@@ -732,7 +823,7 @@ fn build_failures() {
     let buildpack = Buildpack::assemble();
     let app = app_with(&[("composer.json", r#"{"require": {"php": "*"}}"#)]);
     let lifecycle = Lifecycle::new(app.path());
-    let failed = lifecycle.build(buildpack.dir.path(), &[]);
+    let failed = lifecycle.build(buildpack.dir.path());
     assert_eq!(failed.code, Some(1));
     let id = buildpack_id(buildpack.dir.path());
     assert!(walk(&lifecycle.buildpack_layers(&id)).is_empty());
@@ -747,7 +838,7 @@ fn build_failures() {
     assert_eq!(outside.code, Some(1));
     insta::assert_snapshot!(
         "cnb_build_failures",
-        format!("{}\n{}", failed.all().trim_end(), outside.all().trim_end())
+        format!("{}\n{}", failed.output.trim_end(), outside.all().trim_end())
     );
 }
 
@@ -768,6 +859,7 @@ fn lifecycle_applies_env_files_by_the_spec() {
     write("env", "DEFAULTED.default", "from-layer");
     write("env", "KEPT.default", "from-layer");
     write("env", "PLAIN", "no suffix overrides");
+    write("env", "ODD.unknown", "ignored, as the lifecycle ignores it");
     write("env", "BOTH.override", "from env/");
     write("env.launch", "BOTH.override", "from env.launch/");
     write("env.launch", "LIST.append", "/launch");
@@ -807,5 +899,282 @@ fn lifecycle_applies_env_files_by_the_spec() {
         Some("from env.launch/"),
         "env.launch/ comes after env/"
     );
+    assert!(!env.contains_key("ODD"));
     assert!(!env.keys().any(|k| k.contains('.')));
+}
+
+/// A buildpack that reports what the played lifecycle gives its phases.
+fn recorder_buildpack() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("buildpack.toml"),
+        "api = \"0.10\"\n\n[buildpack]\nid = \"test/recorder\"\nversion = \"0.0.1\"\n",
+    )
+    .unwrap();
+    std::fs::create_dir(dir.path().join("bin")).unwrap();
+    let script = r#"#!/usr/bin/env bash
+set -u
+if [ "$(basename "$0")" = detect ]; then
+  expected=("$CNB_PLATFORM_DIR" "$CNB_BUILD_PLAN_PATH")
+else
+  expected=("$CNB_LAYERS_DIR" "$CNB_PLATFORM_DIR" "$CNB_BP_PLAN_PATH")
+fi
+echo "$(basename "$0"), in $PWD"
+if [ "$*" = "${expected[*]}" ]; then
+  echo "arguments: the $# the spec names"
+else
+  echo "arguments: $*"
+fi
+echo "user: $(id -u):$(id -g); the buildpack is owned by $(stat -c %u:%g "$CNB_BUILDPACK_DIR")"
+if touch "$CNB_BUILDPACK_DIR/written" 2>/dev/null; then
+  echo "the buildpack's directory is writable"
+else
+  echo "the buildpack's directory is read-only"
+fi
+echo "variables: $(env | cut -d= -f1 | grep -v -x -e PWD -e SHLVL -e _ | sort | paste -sd ' ')"
+echo "PATH=$PATH"
+echo "php: $(command -v php || echo none)"
+echo "PHP_INI_SCAN_DIR=${PHP_INI_SCAN_DIR-}"
+echo "PHPRC=${PHPRC-}"
+echo "USER_VAR=${USER_VAR-}"
+echo "CNB_TARGET_ARCH=$CNB_TARGET_ARCH"
+echo "and stderr, in the same stream" >&2
+"#;
+    for phase in ["detect", "build"] {
+        write_executable(&dir.path().join("bin").join(phase), script);
+    }
+    dir
+}
+
+/// The played lifecycle runs bin/detect and bin/build as the lifecycle does: positional
+/// arguments, the CNB user, a read-only buildpack directory, the builder's `PATH` without
+/// PHP, then heroku/php's build layer (its `bin/` and its `env/` files), then the user's
+/// variables (a `PATH` from the platform is prepended), and one output stream.
+#[test]
+fn lifecycle_runs_the_phases_as_the_lifecycle_does() {
+    let recorder = recorder_buildpack();
+    let lifecycle = Lifecycle::new(&example_app());
+    lifecycle.simulate_php_buildpack();
+    lifecycle.set_platform_env(&[
+        ("USER_VAR", "from pack build --env"),
+        ("PATH", "/from/the/platform"),
+    ]);
+    let detect = lifecycle.detect(recorder.path());
+    let build = lifecycle.build(recorder.path());
+    assert_eq!((detect.code, build.code), (Some(0), Some(0)));
+    let root = lifecycle.root().display().to_string();
+    let root_owner = std::fs::metadata("/proc/self").unwrap();
+    let (uid, gid) = (
+        std::os::unix::fs::MetadataExt::uid(&root_owner),
+        std::os::unix::fs::MetadataExt::gid(&root_owner),
+    );
+    let normalize = |output: &str| {
+        let user = if uid == 0 {
+            "1002:1000; the buildpack is owned by 0:0".to_string()
+        } else {
+            format!("{uid}:{gid}; the buildpack is owned by {uid}:{gid}")
+        };
+        output
+            .replace(lifecycle.image_path(), "<image PATH>")
+            .replace(&root, "<root>")
+            .replace(
+                &user,
+                "<CNB user>; the buildpack is owned by <another user>",
+            )
+    };
+    insta::assert_snapshot!(
+        "lifecycle_phases",
+        format!(
+            "{}\n{}",
+            normalize(&detect.output),
+            normalize(&build.output)
+        )
+    );
+}
+
+/// The build finds PHP only as the lifecycle hands it over: through heroku/php's *build*
+/// layer, whose `bin/` is on the build's `PATH` and whose `env/PHP_INI_SCAN_DIR` decides
+/// which extensions that PHP loads (the build image has no PHP).
+#[test]
+fn the_build_finds_php_only_through_heroku_phps_build_layer() {
+    let buildpack = Buildpack::assemble();
+    let build_with = |php: PhpBuildpack| {
+        let lifecycle = Lifecycle::new(&example_app());
+        lifecycle.simulate_php_buildpack_with(php);
+        let build = lifecycle.build(buildpack.dir.path());
+        assert_eq!(build.code, Some(0), "{}", build.output);
+        build.output
+    };
+    let normal = build_with(PhpBuildpack::default());
+    assert!(
+        normal.contains("- The PHP buildpack's PHP loads phpredis "),
+        "{normal}"
+    );
+    // A launch-only layer is not the build's: no PHP at all.
+    let launch_only = build_with(PhpBuildpack {
+        build: false,
+        ..PhpBuildpack::default()
+    });
+    assert!(
+        launch_only.contains("- Skipped the ext-redis check: no `php` on the build's PATH"),
+        "{launch_only}"
+    );
+    // PHP's compiled-in scan directory loads phpredis here: only the layer's env/ override
+    // of PHP_INI_SCAN_DIR, which loads no phpredis, makes the check see none.
+    let without_phpredis = build_with(PhpBuildpack {
+        phpredis: false,
+        ..PhpBuildpack::default()
+    });
+    assert!(
+        without_phpredis.contains("! WARNING: `php` (from heroku/php) does not load ext-redis"),
+        "{without_phpredis}"
+    );
+}
+
+/// The launch as the launcher does it: the lifecycle's own variables gone, `/cnb/...` off
+/// `PATH`, heroku/php's layer applied (its `bin/` first on `PATH`, `PHPRC` and
+/// `PHP_INI_SCAN_DIR`), the user's variables kept.
+#[test]
+fn the_launch_applies_the_layers_as_the_launcher_does() {
+    let built = cnb_build(&example_app(), PhpFrom::Buildpack, &[]);
+    let launch = built.launch(&[("CNB_PROCESS_TYPE", "web"), ("APP_VAR", "kept")]);
+    for name in LAUNCH_ENV_EXCLUDED {
+        assert!(!launch.env.contains_key(name), "{name} reached the process");
+    }
+    assert_eq!(launch.env["APP_VAR"], "kept");
+    assert!(
+        !launch.env["PATH"].contains("/cnb/"),
+        "{}",
+        launch.env["PATH"]
+    );
+    let php_layer = built
+        .lifecycle
+        .buildpack_layers(PHP_BUILDPACK_ID)
+        .join(PHP_LAYER);
+    let ran = launch.run(
+        "sh",
+        &[
+            "-c",
+            "command -v php; php -r 'echo php_ini_loaded_file(), PHP_EOL, getenv(\"PHP_INI_SCAN_DIR\");'",
+        ],
+        &[],
+    );
+    assert_eq!(ran.code, Some(0), "{}", ran.all());
+    assert_eq!(
+        ran.stdout,
+        format!(
+            "{}\n{}\n{}",
+            php_layer.join("bin/php").display(),
+            php_layer.join("etc/php/php.ini").display(),
+            php_layer.join("etc/php/conf.d").display(),
+        )
+    );
+}
+
+/// Only an amd64 helper is shipped. buildpack.toml declares arm64 too, so that target
+/// matching lets an arm64 build (the default on an arm64 machine, where heroku/builder:24
+/// and heroku/php run natively) reach bin/build, which then fails saying to build for
+/// amd64, without running the helper; detect takes part without it. The build also checks
+/// the machine it runs on (`uname -m`), here a stand-in `uname` the user's `PATH` brings.
+#[test]
+fn arm64_builds_fail_saying_to_build_for_amd64() {
+    let buildpack = Buildpack::assemble();
+    let descriptor: toml::Table =
+        std::fs::read_to_string(buildpack.dir.path().join("buildpack.toml"))
+            .unwrap()
+            .parse()
+            .unwrap();
+    let arches: Vec<&str> = descriptor["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["arch"].as_str().unwrap())
+        .collect();
+    assert_eq!(arches, ["amd64", "arm64"]);
+
+    let arm64 = Lifecycle::new(&example_app());
+    arm64.simulate_php_buildpack();
+    arm64.set_target_arch("arm64");
+    let detect = arm64.detect(buildpack.dir.path());
+    assert_eq!((detect.code, detect.output.as_str()), (Some(0), ""));
+    let build = arm64.build(buildpack.dir.path());
+    assert_eq!(build.code, Some(1), "{}", build.output);
+    assert!(walk(&arm64.buildpack_layers(&buildpack_id(buildpack.dir.path()))).is_empty());
+
+    let fake = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(
+        fake.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    write_executable(&fake.path().join("uname"), "#!/bin/sh\necho aarch64\n");
+    let machine = Lifecycle::new(&example_app());
+    machine.simulate_php_buildpack();
+    machine.set_platform_env(&[("PATH", fake.path().to_str().unwrap())]);
+    let on_arm64 = machine.build(buildpack.dir.path());
+    assert_eq!(on_arm64.code, Some(1), "{}", on_arm64.output);
+
+    insta::assert_snapshot!(
+        "cnb_arm64",
+        format!(
+            "{}\n{}",
+            build.as_the_builder_shows_it(),
+            on_arm64.as_the_builder_shows_it()
+        )
+    );
+}
+
+/// buildpack.toml holds only what the spec's descriptor defines (Buildpack API 0.10,
+/// "buildpack.toml (TOML)"), with anything under `[metadata]`: pack prints "Ignoring
+/// unexpected key(s) in descriptor" on every build for any other key, and libcnb.rs
+/// refuses the file.
+#[test]
+fn buildpack_toml_has_only_what_the_spec_defines() {
+    fn unexpected(table: &toml::Table, path: &str, out: &mut Vec<String>) {
+        let allowed: &[&str] = match path {
+            "" => &["api", "buildpack", "order", "targets", "stacks", "metadata"],
+            "buildpack" => &[
+                "id",
+                "name",
+                "version",
+                "homepage",
+                "clear-env",
+                "description",
+                "keywords",
+                "sbom-formats",
+                "licenses",
+            ],
+            "buildpack.licenses" => &["type", "uri"],
+            "targets" => &["os", "arch", "variant", "distros"],
+            "targets.distros" => &["name", "version"],
+            _ => &[],
+        };
+        for (key, value) in table {
+            let here = if path.is_empty() {
+                key.clone()
+            } else {
+                format!("{path}.{key}")
+            };
+            if !allowed.contains(&key.as_str()) {
+                out.push(here);
+                continue;
+            }
+            let tables: Vec<&toml::Table> = match value {
+                toml::Value::Table(t) => vec![t],
+                toml::Value::Array(items) => {
+                    items.iter().filter_map(toml::Value::as_table).collect()
+                }
+                _ => vec![],
+            };
+            if here != "metadata" {
+                for t in tables {
+                    unexpected(t, &here, out);
+                }
+            }
+        }
+    }
+    let text = std::fs::read_to_string(repo_dir().join("buildpack.toml")).unwrap();
+    let mut found = vec![];
+    unexpected(&text.parse().unwrap(), "", &mut found);
+    assert_eq!(found, Vec::<String>::new());
 }

@@ -119,9 +119,9 @@ fn package_makes_a_static_buildpack_that_builds_and_runs() {
     let lifecycle = Lifecycle::new(&repo_dir().join("example"));
     lifecycle.simulate_php_buildpack();
     let bp = buildpack.dir.path();
-    assert_eq!(lifecycle.detect(bp, &[]).code, Some(0));
-    let built = lifecycle.build(bp, &[]);
-    assert_eq!(built.code, Some(0), "{}", built.all());
+    assert_eq!(lifecycle.detect(bp).code, Some(0));
+    let built = lifecycle.build(bp);
+    assert_eq!(built.code, Some(0), "{}", built.output);
     let launch = lifecycle.launch(
         &[PHP_BUILDPACK_ID, &buildpack_id(bp)],
         &[("REDIS_URL", &url)],
