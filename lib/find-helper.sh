@@ -14,9 +14,11 @@
 #  5. otherwise it fails, saying what to do.
 # The download is checked by its sha256 alone, so plain http:// mirrors are fine too.
 # These lines are the only user-facing text outside src/messages.rs, because they are printed
-# when there is no helper to print them; tests/helper_download.rs snapshots them.
+# when there is no helper to print them; tests/e2e/helper_download.rs snapshots them.
 
-PHP_REDIS_SESSIONS_URL_VAR=PHP_REDIS_SESSIONS_HELPER_URL
+# No global variables: this file is sourced into the bin/ scripts, whose environment holds
+# the user's variables under the CNB lifecycle (PHP_REDIS_SESSIONS_URL_VAR, for one, is a
+# setting of this buildpack), and an assignment here would change what every child sees.
 
 find_helper() {
   local bp_dir=$1 candidate status=0
@@ -36,7 +38,7 @@ find_helper() {
     return
   fi
   echo "PHP Redis Sessions: the helper binary is missing, could not be downloaded, and cargo is not installed to build it;" \
-    "add the buildpack by the URL of a packaged release (a .tgz), set the config var $PHP_REDIS_SESSIONS_URL_VAR" \
+    "add the buildpack by the URL of a packaged release (a .tgz), set the config var PHP_REDIS_SESSIONS_HELPER_URL" \
     "to where the helper can be downloaded, or run \`cargo build --release\` in the buildpack's directory" >&2
   return 1
 }
@@ -54,7 +56,7 @@ fetch_helper() {
     echo "PHP Redis Sessions: there is no prebuilt helper for $(uname -m), only for x86_64" >&2
     return 1
   fi
-  url=${!PHP_REDIS_SESSIONS_URL_VAR:-$(toml_string "$bp_dir/buildpack.toml" metadata helper-url)}
+  url=${PHP_REDIS_SESSIONS_HELPER_URL:-$(toml_string "$bp_dir/buildpack.toml" metadata helper-url)}
   url=${url//\{version\}/$version}
   shown=$(display_url "$url")
   sums=lib/checksums/php-redis-sessions-$version-x86_64-linux.sha256
@@ -89,7 +91,7 @@ fetch_helper() {
   if [ "$actual" != "$expected" ]; then
     rm -f "$tmp"
     echo "PHP Redis Sessions: the file downloaded from $shown has sha256 $actual, but $sums says $expected;" \
-      "it is not the v$version helper, so it was deleted without being run; point $PHP_REDIS_SESSIONS_URL_VAR" \
+      "it is not the v$version helper, so it was deleted without being run; point PHP_REDIS_SESSIONS_HELPER_URL" \
       "at the v$version release asset, or add the buildpack by the URL of a packaged release" >&2
     return 2
   fi
@@ -134,7 +136,7 @@ display_url() {
 }
 
 # `toml_string FILE TABLE KEY`: the basic-string value of KEY in [TABLE]. Enough for this
-# buildpack's own buildpack.toml (tests/helper_download.rs checks it against a TOML parser).
+# buildpack's own buildpack.toml (tests/e2e/helper_download.rs checks it against a TOML parser).
 toml_string() {
   [ -f "$1" ] || return 0
   awk -v table="$2" -v key="$3" '
