@@ -86,7 +86,9 @@ fetch_helper() {
     echo "PHP Redis Sessions: could not download the helper from $shown: ${error//"$url"/"$shown"}" >&2
     return 1
   fi
-  actual=$(sha256sum "$tmp")
+  # From stdin: given a name with a backslash or newline, sha256sum escapes it and puts a
+  # `\` before the sum.
+  actual=$(sha256sum <"$tmp")
   actual=${actual%% *}
   if [ "$actual" != "$expected" ]; then
     rm -f "$tmp"

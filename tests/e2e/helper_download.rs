@@ -210,6 +210,42 @@ fn assert_no_download_leftovers(bp_dir: &Path) {
     }
 }
 
+/// sha256sum escapes odd file names (its line then starts with a `\\`): a buildpack whose
+/// path holds a backslash and a newline must still get, check and run its helper.
+#[test]
+fn odd_buildpack_path_downloads_and_uses_the_helper() {
+    let helper = helper_bytes();
+    let server = serve_helper(helper.clone());
+    let clone = git_clone(Some(&sha256(&helper)), false);
+    let parent = tempfile::tempdir().unwrap();
+    let odd = parent.path().join("build\\pack\nclone");
+    copy_dir(clone.path(), &odd);
+    let url = server.url(ASSET_PATH);
+    let (detect, compile, _build_dir) =
+        classic_phases(&odd, &[(URL_VAR, &url)], &[(URL_VAR, &url)]);
+    assert_eq!(detect.code, Some(0), "{}", detect.all());
+    assert_eq!(
+        normalized(&detect.stderr, &server, &[]),
+        format!(
+            "PHP Redis Sessions: downloading the helper v{} from http://127.0.0.1:PORT/download/v{}/{ASSET}\n",
+            version(),
+            version()
+        )
+    );
+    assert_eq!(compile.code, Some(0), "{}", compile.all());
+    assert!(
+        compile.stdout.starts_with("-----> PHP Redis Sessions\n"),
+        "{}",
+        compile.stdout
+    );
+    assert_eq!(compile.stderr, "");
+    assert_eq!(
+        std::fs::read(odd.join("lib/php-redis-sessions")).unwrap(),
+        helper
+    );
+    assert_no_download_leftovers(&odd);
+}
+
 /// Classic detect cannot see config vars: when its download fails it takes part anyway,
 /// and compile, which reads the URL from `ENV_DIR`, downloads the helper.
 #[test]
