@@ -18,3 +18,4 @@ mod package;
 mod save_path_properties;
 mod scaling;
 mod tls_phpredis6;
+mod trixie_mirror;
