@@ -14,9 +14,11 @@
 #  5. otherwise it fails, saying what to do.
 # The download is checked by its sha256 alone, so plain http:// mirrors are fine too.
 # These lines are the only user-facing text outside src/messages.rs, because they are printed
-# when there is no helper to print them; tests/helper_download.rs snapshots them.
+# when there is no helper to print them; tests/e2e/helper_download.rs snapshots them.
 
-PHP_REDIS_SESSIONS_URL_VAR=PHP_REDIS_SESSIONS_HELPER_URL
+# No global variables: this file is sourced into the bin/ scripts, whose environment holds
+# the user's variables under the CNB lifecycle (PHP_REDIS_SESSIONS_URL_VAR, for one, is a
+# setting of this buildpack), and an assignment here would change what every child sees.
 
 find_helper() {
   local bp_dir=$1 candidate status=0
@@ -36,7 +38,7 @@ find_helper() {
     return
   fi
   echo "PHP Redis Sessions: the helper binary is missing, could not be downloaded, and cargo is not installed to build it;" \
-    "add the buildpack by the URL of a packaged release (a .tgz), set the config var $PHP_REDIS_SESSIONS_URL_VAR" \
+    "add the buildpack by the URL of a packaged release (a .tgz), set the config var PHP_REDIS_SESSIONS_HELPER_URL" \
     "to where the helper can be downloaded, or run \`cargo build --release\` in the buildpack's directory" >&2
   return 1
 }
@@ -44,7 +46,7 @@ find_helper() {
 # Downloads and checks the helper. Prints its path; returns 1 when it could not be
 # downloaded (another way may be tried) and 2 when the download is not the released helper.
 fetch_helper() {
-  local bp_dir=$1 version url shown sums expected='' dest_dir tmp error actual
+  local bp_dir=$1 version url origin shown sums expected='' dest_dir tmp http_status code actual
   version=$(toml_string "$bp_dir/buildpack.toml" buildpack version)
   if [ -z "$version" ]; then
     echo "PHP Redis Sessions: $bp_dir/buildpack.toml has no [buildpack] version, so no helper can be downloaded" >&2
@@ -54,9 +56,18 @@ fetch_helper() {
     echo "PHP Redis Sessions: there is no prebuilt helper for $(uname -m), only for x86_64" >&2
     return 1
   fi
-  url=${!PHP_REDIS_SESSIONS_URL_VAR:-$(toml_string "$bp_dir/buildpack.toml" metadata helper-url)}
+  if [ -n "${PHP_REDIS_SESSIONS_HELPER_URL:-}" ]; then
+    url=$PHP_REDIS_SESSIONS_HELPER_URL
+    origin="the URL in PHP_REDIS_SESSIONS_HELPER_URL"
+  else
+    url=$(toml_string "$bp_dir/buildpack.toml" metadata helper-url)
+    origin="buildpack.toml's helper-url"
+  fi
   url=${url//\{version\}/$version}
-  shown=$(display_url "$url")
+  # Nothing of a URL that does not parse strictly: a password may have spilled out of it.
+  if ! shown=$(display_url "$url"); then
+    shown="($origin)"
+  fi
   sums=lib/checksums/php-redis-sessions-$version-x86_64-linux.sha256
   if [ -f "$bp_dir/$sums" ]; then
     read -r expected _ <"$bp_dir/$sums" || true
@@ -77,19 +88,31 @@ fetch_helper() {
   fi
   tmp=$(mktemp "$dest_dir/.php-redis-sessions.download.XXXXXX")
   echo "PHP Redis Sessions: downloading the helper v$version from $shown" >&2
-  if ! error=$(curl --fail --silent --show-error --location --retry 3 --connect-timeout 10 --max-time 300 \
-    --output "$tmp" "$url" 2>&1); then
+  # The URL goes to curl on its standard input, as a line of a config file (`--config -`),
+  # not on its command line, which every user of the machine can read (ps,
+  # /proc/PID/cmdline). -q (first) skips ~/.curlrc; --globoff keeps `{}` and `[]` literal.
+  # curl's own messages can quote the URL, so they are thrown away, and its exit code is
+  # told in words of our own.
+  if http_status=$(printf 'url = "%s"\n' "$(curl_config_quote "$url")" |
+    curl -q --config - --globoff --fail --silent --location --retry 3 --connect-timeout 10 --max-time 300 \
+      --write-out '%{http_code}' --output "$tmp" 2>/dev/null); then
+    code=0
+  else
+    code=$?
+  fi
+  if [ "$code" != 0 ]; then
     rm -f "$tmp"
-    # curl's message, with the URL as shown (never with credentials or a query).
-    echo "PHP Redis Sessions: could not download the helper from $shown: ${error//"$url"/"$shown"}" >&2
+    echo "PHP Redis Sessions: could not download the helper from $shown: $(download_failure "$code" "$http_status")" >&2
     return 1
   fi
-  actual=$(sha256sum "$tmp")
+  # From stdin: given a name with a backslash or newline, sha256sum escapes it and puts a
+  # `\` before the sum.
+  actual=$(sha256sum <"$tmp")
   actual=${actual%% *}
   if [ "$actual" != "$expected" ]; then
     rm -f "$tmp"
     echo "PHP Redis Sessions: the file downloaded from $shown has sha256 $actual, but $sums says $expected;" \
-      "it is not the v$version helper, so it was deleted without being run; point $PHP_REDIS_SESSIONS_URL_VAR" \
+      "it is not the v$version helper, so it was deleted without being run; point PHP_REDIS_SESSIONS_HELPER_URL" \
       "at the v$version release asset, or add the buildpack by the URL of a packaged release" >&2
     return 2
   fi
@@ -118,23 +141,58 @@ build_helper() {
   printf '%s\n' "$target_dir/release/php-redis-sessions"
 }
 
-# The URL without user info, query or fragment: what the log may show.
+# `display_url URL`: what the log may show of a download URL, `scheme://host[:port]`, if
+# the URL parses strictly: a scheme of letters, `://`, the authority up to the first `/`,
+# `?` or `#`, its user info removed up to the last `@`, then a host of DNS characters or a
+# bracketed IPv6 address and an optional decimal port. Prints nothing and returns 1
+# otherwise, and when an `@` comes after the authority: a raw `/`, `?` or `#` in a
+# password ends the authority early, and the rest of the password follows it. The
+# characters are listed, not given as ranges, which some locales stretch.
 display_url() {
-  local url=${1%%[?#]*} scheme='' authority rest=''
-  if [[ $url =~ ^([A-Za-z][A-Za-z0-9+.-]*://)(.*)$ ]]; then
-    scheme=${BASH_REMATCH[1]}
-    url=${BASH_REMATCH[2]}
-  fi
-  # User info ends at the last @ before the first /, with or without a scheme (curl
-  # takes `user:token@host/path` too).
-  authority=${url%%/*}
-  [ "$authority" = "$url" ] || rest=/${url#*/}
-  authority=${authority##*@}
-  printf '%s\n' "$scheme$authority$rest"
+  local letters=ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz digits=0123456789
+  local scheme authority rest
+  [[ $1 =~ ^([$letters]+)://([^/?#]*)(.*)$ ]] || return 1
+  scheme=${BASH_REMATCH[1]}
+  authority=${BASH_REMATCH[2]##*@}
+  rest=${BASH_REMATCH[3]}
+  [[ $rest != *@* ]] || return 1
+  [[ $authority =~ ^([$letters$digits.-]+|\[[${digits}ABCDEFabcdef:.]+\])(:[$digits]+)?$ ]] || return 1
+  printf '%s://%s\n' "$scheme" "$authority"
+}
+
+# `curl_config_quote VALUE`: VALUE for the inside of a double-quoted string in a curl
+# config file, where `\\`, `\"`, `\n`, `\r`, `\t` and `\v` are the escapes (curl(1),
+# --config). A raw line break would end the line, and the rest would be read as options.
+curl_config_quote() {
+  local value=$1 bs=\\
+  value=${value//"$bs"/"$bs$bs"}
+  value=${value//\"/"$bs\""}
+  value=${value//$'\n'/"${bs}n"}
+  value=${value//$'\r'/"${bs}r"}
+  value=${value//$'\t'/"${bs}t"}
+  value=${value//$'\v'/"${bs}v"}
+  printf '%s' "$value"
+}
+
+# `download_failure CURL_EXIT HTTP_STATUS`: why curl failed, in fixed words (curl's own
+# messages can quote the host or the URL).
+download_failure() {
+  local status=$2
+  [[ $status =~ ^[0-9]{3}$ ]] || status=unknown
+  case $1 in
+    3) echo "the URL is malformed (curl exit 3)" ;;
+    6) echo "the host was not found (curl exit 6)" ;;
+    7) echo "could not connect to the host (curl exit 7)" ;;
+    22) echo "the server answered with HTTP status $status (curl exit 22)" ;;
+    28) echo "the download timed out (curl exit 28)" ;;
+    35) echo "the TLS handshake failed (curl exit 35)" ;;
+    60) echo "the server's TLS certificate could not be verified (curl exit 60)" ;;
+    *) echo "curl exit $1" ;;
+  esac
 }
 
 # `toml_string FILE TABLE KEY`: the basic-string value of KEY in [TABLE]. Enough for this
-# buildpack's own buildpack.toml (tests/helper_download.rs checks it against a TOML parser).
+# buildpack's own buildpack.toml (tests/e2e/helper_download.rs checks it against a TOML parser).
 toml_string() {
   [ -f "$1" ] || return 0
   awk -v table="$2" -v key="$3" '

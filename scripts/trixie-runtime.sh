@@ -5,6 +5,7 @@
 # Usage (as root):
 #   scripts/trixie-runtime.sh ensure        build the rootfs if missing, print its path
 #   scripts/trixie-runtime.sh path          print the rootfs path (does not build)
+#   scripts/trixie-runtime.sh mirror        print the Debian mirror a build would use
 #   scripts/trixie-runtime.sh run [--bind DIR]... [--env NAME=VALUE]... [--cwd DIR] [--] CMD [ARG]...
 #       run CMD inside the rootfs (building it first if needed). The chroot shares the
 #       host's network namespace, so servers started inside are reachable on 127.0.0.1.
@@ -20,7 +21,8 @@
 # Environment:
 #   PHP_REDIS_SESSIONS_TRIXIE_ROOT    rootfs location
 #                                     (default /var/cache/php-redis-sessions/trixie-rootfs-v2: the recipe's version)
-#   PHP_REDIS_SESSIONS_TRIXIE_MIRROR  Debian mirror (default http://deb.debian.org/debian)
+#   PHP_REDIS_SESSIONS_TRIXIE_MIRROR  Debian mirror (default: the first Debian mirror of
+#                                     this machine's apt sources, see find_mirror)
 set -eu
 set -o pipefail
 
@@ -28,8 +30,11 @@ set -o pipefail
 # another recipe keep their own runtime instead of rebuilding each other's.
 ROOT=${PHP_REDIS_SESSIONS_TRIXIE_ROOT:-/var/cache/php-redis-sessions/trixie-rootfs-v2}
 ROOT=${ROOT%/}
-MIRROR=${PHP_REDIS_SESSIONS_TRIXIE_MIRROR:-http://deb.debian.org/debian}
+# Found when a build needs it (find_mirror), so that a cached rootfs needs no apt sources.
+MIRROR=${PHP_REDIS_SESSIONS_TRIXIE_MIRROR:-}
 SUITE=trixie
+NO_MIRROR="found no Debian mirror in this machine's apt sources (sources.list, sources.list.d/*.list and *.sources);\
+ set PHP_REDIS_SESSIONS_TRIXIE_MIRROR to the URL of a Debian mirror"
 PACKAGES=php8.4-cli,php8.4-fpm,php-redis,redis-server,redis-tools,openssl,ca-certificates,netbase,nginx,apache2
 MARKER=.php-redis-sessions-ready
 # Bump the version when the build recipe changes: a different stamp forces a rebuild.
@@ -70,6 +75,108 @@ safe_rm() {
 have_unshare() {
     command -v unshare >/dev/null 2>&1 && unshare --mount --propagation private true 2>/dev/null
 }
+
+# Debian's release names (the ones debootstrap can build from, and the next) and the
+# aliases apt sources use for them. Sources for other distributions (an Ubuntu codename,
+# a vendor's `cloud-sdk-bookworm`) and for security updates (`bookworm-security`, served
+# from another archive) do not name one of these.
+DEBIAN_SUITES="buster bullseye bookworm trixie forky duke sid oldoldstable oldstable stable testing unstable"
+
+# The apt source files, in the order apt reads them: the main list, then the parts
+# directory's *.list and *.sources files by name. apt-config gives their places (it
+# honours APT_CONFIG and Dir::Etc), when it is there.
+apt_source_files() {
+    local list=/etc/apt/sources.list parts=/etc/apt/sources.list.d/ file
+    if command -v apt-config >/dev/null 2>&1; then
+        eval "$(apt-config shell list Dir::Etc::sourcelist/f parts Dir::Etc::sourceparts/d 2>/dev/null)"
+    fi
+    [ ! -f "$list" ] || printf '%s\n' "$list"
+    for file in "${parts%/}"/*; do
+        case $file in *.list | *.sources) [ ! -f "$file" ] || printf '%s\n' "$file" ;; esac
+    done
+}
+
+# Prints the URI of the first enabled `deb` source whose suite is a Debian release (or its
+# -updates, -backports or -proposed-updates), in one-line (`deb [options] URI SUITE
+# COMPONENT...`) or deb822 (`Types:`, `URIs:`, `Suites:`, `Enabled:`) format; an http,
+# https, ftp or file URI only (not cdrom:, mirror+file: and the like, which debootstrap
+# cannot use). Returns 1 when there is none.
+find_mirror() {
+    local file format found
+    while IFS= read -r file; do
+        format=list
+        case $file in *.sources) format=deb822 ;; esac
+        found=$(awk -v format="$format" -v suites="$DEBIAN_SUITES" "$FIND_MIRROR_AWK" "$file") || true
+        if [ -n "$found" ]; then
+            printf '%s\n' "${found%/}"
+            return 0
+        fi
+    done < <(apt_source_files)
+    return 1
+}
+
+# shellcheck disable=SC2016
+FIND_MIRROR_AWK='
+function debian_suite(suite) {
+    sub(/-(updates|backports|backports-sloppy|proposed-updates)$/, "", suite)
+    return index(" " suites " ", " " suite " ") > 0
+}
+function usable_uri(uri) {
+    return uri ~ /^(https?|ftp):\/\/[^\/[:space:]]+/ || uri ~ /^file:\//
+}
+function has_word(list, word,    n, i, words) {
+    n = split(list, words, /[[:space:]]+/)
+    for (i = 1; i <= n; i++) if (words[i] == word) return 1
+    return 0
+}
+# A deb822 stanza ends: take it if it qualifies.
+function stanza_end(    n, i, k, m, s, u) {
+    if (done || !has_word(types, "deb") || tolower(enabled) == "no") {
+        types = uris = suites_field = enabled = ""
+        return
+    }
+    m = split(suites_field, s, /[[:space:]]+/)
+    n = split(uris, u, /[[:space:]]+/)
+    for (k = 1; k <= m; k++) {
+        if (s[k] == "" || !debian_suite(s[k])) continue
+        for (i = 1; i <= n; i++) {
+            if (u[i] != "" && usable_uri(u[i])) { print u[i]; done = 1; exit }
+        }
+    }
+    types = uris = suites_field = enabled = ""
+}
+format == "list" {
+    line = $0
+    sub(/#.*/, "", line)
+    if (line !~ /^[[:space:]]*deb[[:space:]]/) next
+    sub(/^[[:space:]]*deb[[:space:]]+/, "", line)
+    if (line ~ /^\[/ && !sub(/^\[[^]]*\][[:space:]]*/, "", line)) next
+    n = split(line, f, /[[:space:]]+/)
+    if (n >= 2 && usable_uri(f[1]) && debian_suite(f[2])) { print f[1]; done = 1; exit }
+    next
+}
+/^#/ { next }
+/^[[:space:]]*$/ { stanza_end(); field = ""; next }
+/^[[:space:]]/ {
+    # A continued field: URIs and Suites may go on over several lines.
+    if (field == "uris") uris = uris " " $0
+    else if (field == "suites") suites_field = suites_field " " $0
+    else if (field == "types") types = types " " $0
+    next
+}
+{
+    colon = index($0, ":")
+    if (colon == 0) next
+    field = tolower(substr($0, 1, colon - 1))
+    value = substr($0, colon + 1)
+    gsub(/^[[:space:]]+|[[:space:]]+$/, "", value)
+    if (field == "types") types = value
+    else if (field == "uris") uris = value
+    else if (field == "suites") suites_field = value
+    else if (field == "enabled") enabled = value
+}
+END { if (format == "deb822" && !done) stanza_end() }
+'
 
 install_debootstrap() {
     command -v debootstrap >/dev/null 2>&1 && return 0
@@ -185,6 +292,9 @@ in_root() {
 
 build() {
     need_root
+    if [ -z "$MIRROR" ]; then
+        MIRROR=$(find_mirror) || die "$NO_MIRROR"
+    fi
     local parent
     parent=$(dirname "$ROOT")
     mkdir -p "$parent"
@@ -207,7 +317,7 @@ build() {
     trap 'exit 143' TERM
 
     install_debootstrap
-    say "building Debian $SUITE rootfs in $ROOT (log: $LOG); this takes a few minutes"
+    say "building Debian $SUITE rootfs in $ROOT from $MIRROR (log: $LOG); this takes a few minutes"
     local -a dbs_args=(--variant=minbase --include="$PACKAGES" --components=main)
     if [ -f /usr/share/keyrings/debian-archive-keyring.gpg ]; then
         dbs_args+=(--keyring=/usr/share/keyrings/debian-archive-keyring.gpg)
@@ -304,7 +414,7 @@ build_failed() {
 }
 
 main() {
-    [ $# -gt 0 ] || die "usage: $0 ensure|path|run [--bind DIR]... [--env N=V]... [--cwd DIR] [--] CMD..."
+    [ $# -gt 0 ] || die "usage: $0 ensure|path|mirror|run [--bind DIR]... [--env N=V]... [--cwd DIR] [--] CMD..."
     local sub=$1
     shift
     case $sub in
@@ -315,6 +425,13 @@ main() {
         ;;
     path)
         echo "$ROOT"
+        ;;
+    mirror)
+        if [ -n "$MIRROR" ]; then
+            echo "$MIRROR"
+        else
+            find_mirror || die "$NO_MIRROR"
+        fi
         ;;
     run)
         need_root
@@ -334,7 +451,7 @@ main() {
     -h | --help | help)
         sed -n '2,/^set -eu/p' "$SELF" | sed -e '$d' -e 's/^# \{0,1\}//'
         ;;
-    *) die "unknown subcommand '$sub' (ensure, path, run)" ;;
+    *) die "unknown subcommand '$sub' (ensure, path, mirror, run)" ;;
     esac
 }
 

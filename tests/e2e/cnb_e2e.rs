@@ -1178,3 +1178,57 @@ fn buildpack_toml_has_only_what_the_spec_defines() {
     unexpected(&text.parse().unwrap(), "", &mut found);
     assert_eq!(found, Vec::<String>::new());
 }
+
+/// `PHP_REDIS_SESSIONS_URL_VAR` is the user's own setting (the name of the variable that
+/// holds the Redis URL), and under the lifecycle the user's variables are in the
+/// environment of detect and build: the scripts must hand it to every child unchanged.
+/// A `php` first on PATH (which build runs to check phpredis) records its environment,
+/// then runs the real PHP.
+#[test]
+fn build_keeps_the_users_url_var_setting() {
+    let real_php = Command::new("sh")
+        .args(["-c", "command -v php"])
+        .output()
+        .unwrap();
+    let real_php = String::from_utf8(real_php.stdout).unwrap();
+    let real_php = real_php.trim_end();
+    assert!(!real_php.is_empty(), "no php on PATH");
+    let bin = tempfile::tempdir().unwrap();
+    let record = bin.path().join("environ");
+    // The phases run as the CNB user: the fake php and its record must be theirs to use.
+    std::fs::write(&record, "").unwrap();
+    for (path, mode) in [(bin.path(), 0o755), (record.as_path(), 0o666)] {
+        std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(mode))
+            .unwrap();
+    }
+    write_executable(
+        &bin.path().join("php"),
+        &format!(
+            "#!/bin/sh\ncat /proc/$$/environ > '{}'\nexec '{real_php}' \"$@\"\n",
+            record.display()
+        ),
+    );
+    let path = format!(
+        "{}:{}",
+        bin.path().display(),
+        std::env::var("PATH").unwrap()
+    );
+    let env = [
+        ("PATH", path.as_str()),
+        ("PHP_REDIS_SESSIONS_URL_VAR", "MY_REDIS"),
+    ];
+    let built = cnb_build(&example_app(), PhpFrom::Buildpack, &env);
+    assert!(
+        built.build.output.contains("phpredis"),
+        "{}",
+        built.build.output
+    );
+    let environ = std::fs::read(&record).unwrap();
+    assert!(!environ.is_empty(), "build did not run the php first on PATH");
+    let vars: Vec<String> = environ
+        .split(|b| *b == 0)
+        .map(|v| String::from_utf8_lossy(v).into_owned())
+        .filter(|v| v.starts_with("PHP_REDIS_SESSIONS_URL_VAR="))
+        .collect();
+    assert_eq!(vars, ["PHP_REDIS_SESSIONS_URL_VAR=MY_REDIS"]);
+}

@@ -1,6 +1,6 @@
 //! A small HTTP/1.1 file server on a free loopback port, standing in for a release's
 //! download URL: it serves fixed bytes at fixed paths, 404 elsewhere, and records what was
-//! asked for. Stopped on drop.
+//! asked for (the request heads, header lines included). Stopped on drop.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -19,6 +19,16 @@ pub(crate) struct FileServer {
 impl FileServer {
     /// Serves each `(path, bytes)`; the query string is ignored when matching.
     pub(crate) fn start(files: Vec<(String, Vec<u8>)>) -> FileServer {
+        FileServer::start_with(files, None)
+    }
+
+    /// A server that answers every connection with `answer` at once, whatever is asked,
+    /// and closes it: e.g. plain text where a client expects a TLS handshake.
+    pub(crate) fn answering(answer: &[u8]) -> FileServer {
+        FileServer::start_with(vec![], Some(answer.to_vec()))
+    }
+
+    fn start_with(files: Vec<(String, Vec<u8>)>, answer: Option<Vec<u8>>) -> FileServer {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let requests = Arc::new(Mutex::new(vec![]));
@@ -31,8 +41,12 @@ impl FileServer {
                     if stop.load(Ordering::SeqCst) {
                         break;
                     }
-                    if let Ok(stream) = stream {
-                        serve(stream, &files, &requests);
+                    match (stream, &answer) {
+                        (Ok(mut stream), Some(answer)) => {
+                            let _ = stream.write_all(answer);
+                        }
+                        (Ok(stream), None) => serve(stream, &files, &requests),
+                        (Err(_), _) => {}
                     }
                 }
             })
@@ -51,6 +65,14 @@ impl FileServer {
 
     /// The request lines received so far (`GET /path HTTP/1.1`).
     pub(crate) fn requests(&self) -> Vec<String> {
+        self.heads()
+            .iter()
+            .map(|head| head.lines().next().unwrap_or("").to_string())
+            .collect()
+    }
+
+    /// The request heads received so far: the request line and the header lines.
+    pub(crate) fn heads(&self) -> Vec<String> {
         self.requests.lock().unwrap().clone()
     }
 }
@@ -65,9 +87,9 @@ fn serve(mut stream: TcpStream, files: &[(String, Vec<u8>)], requests: &Mutex<Ve
             _ => return,
         }
     }
-    let head = String::from_utf8_lossy(&head);
+    let head = String::from_utf8_lossy(&head).into_owned();
     let request_line = head.lines().next().unwrap_or("").to_string();
-    requests.lock().unwrap().push(request_line.clone());
+    requests.lock().unwrap().push(head);
     let target = request_line.split(' ').nth(1).unwrap_or("");
     let path = target.split('?').next().unwrap_or("");
     let response = match files.iter().find(|(p, _)| p == path) {

@@ -159,8 +159,7 @@ fn classic_git_clone_downloads_the_helper_once_and_runs() {
     assert_eq!(
         normalized(&detect.stderr, &server, &[]),
         format!(
-            "PHP Redis Sessions: downloading the helper v{} from http://127.0.0.1:PORT/download/v{}/{ASSET}\n",
-            version(),
+            "PHP Redis Sessions: downloading the helper v{} from http://127.0.0.1:PORT\n",
             version()
         )
     );
@@ -208,6 +207,41 @@ fn assert_no_download_leftovers(bp_dir: &Path) {
             name.display()
         );
     }
+}
+
+/// sha256sum escapes odd file names (its line then starts with a `\\`): a buildpack whose
+/// path holds a backslash and a newline must still get, check and run its helper.
+#[test]
+fn odd_buildpack_path_downloads_and_uses_the_helper() {
+    let helper = helper_bytes();
+    let server = serve_helper(helper.clone());
+    let clone = git_clone(Some(&sha256(&helper)), false);
+    let parent = tempfile::tempdir().unwrap();
+    let odd = parent.path().join("build\\pack\nclone");
+    copy_dir(clone.path(), &odd);
+    let url = server.url(ASSET_PATH);
+    let (detect, compile, _build_dir) =
+        classic_phases(&odd, &[(URL_VAR, &url)], &[(URL_VAR, &url)]);
+    assert_eq!(detect.code, Some(0), "{}", detect.all());
+    assert_eq!(
+        normalized(&detect.stderr, &server, &[]),
+        format!(
+            "PHP Redis Sessions: downloading the helper v{} from http://127.0.0.1:PORT\n",
+            version()
+        )
+    );
+    assert_eq!(compile.code, Some(0), "{}", compile.all());
+    assert!(
+        compile.stdout.starts_with("-----> PHP Redis Sessions\n"),
+        "{}",
+        compile.stdout
+    );
+    assert_eq!(compile.stderr, "");
+    assert_eq!(
+        std::fs::read(odd.join("lib/php-redis-sessions")).unwrap(),
+        helper
+    );
+    assert_no_download_leftovers(&odd);
 }
 
 /// Classic detect cannot see config vars: when its download fails it takes part anyway,
@@ -364,6 +398,310 @@ fn credentials_in_the_url_are_never_shown() {
     }
 }
 
+/// `bin/compile` of the example app in a fresh clone that must download its helper from
+/// `url`, on a machine without cargo; `path_front` goes first on PATH.
+fn compile_downloading(
+    checksum: &str,
+    url: &str,
+    path_front: Option<&Path>,
+) -> (Ran, tempfile::TempDir) {
+    let clone = git_clone(Some(checksum), false);
+    let env_dir = tempfile::tempdir().unwrap();
+    std::fs::write(env_dir.path().join(URL_VAR), url).unwrap();
+    let app = tempfile::tempdir().unwrap();
+    copy_dir(&repo_dir().join("example"), app.path());
+    let cache = tempfile::tempdir().unwrap();
+    let path = match path_front {
+        Some(front) => format!("{}:{}", front.display(), path_without_cargo()),
+        None => path_without_cargo(),
+    };
+    let compile = run_script(
+        &clone.path().join("bin/compile"),
+        &[app.path(), cache.path(), env_dir.path()],
+        app.path(),
+        &path,
+        &[],
+    );
+    (compile, clone)
+}
+
+/// Every way a URL can carry a password, well formed or mangled (a raw `?`, `#`, `/`, `@`,
+/// space, quote, backslash or line break in it; no scheme, a leading space, user info
+/// where the port goes...): no part of the password is printed, nor the user. The log
+/// names the server by `scheme://host[:port]` when the URL parses strictly, and not at all
+/// otherwise; curl's failures are told in the buildpack's own words.
+#[test]
+#[allow(clippy::too_many_lines, reason = "a catalogue: one entry per case")]
+fn no_part_of_a_password_is_ever_shown() {
+    let helper = helper_bytes();
+    let server = serve_helper(helper.clone());
+    let checksum = sha256(&helper);
+    let host = format!("127.0.0.1:{}", server.port);
+    let port = server.port;
+    let asset = ASSET_PATH;
+    // Plain text where a TLS handshake was expected; a self-signed certificate (Redis').
+    let not_tls = FileServer::answering(b"HTTP/1.1 400 Bad Request\r\n\r\n");
+    let tls = TlsFiles::create();
+    let redis = Redis::start_tls(&Runtime::host(), &tls);
+    let (plain, tls_port) = (not_tls.port, redis.tls_port);
+    let shapes: Vec<(&str, String)> = vec![
+        (
+            "user info, query and fragment",
+            format!("http://alice:Sekr1tA@{host}{asset}?token=Sekr1tB#Sekr1tC"),
+        ),
+        (
+            "a token as the user",
+            format!("http://Sekr1t@{host}{asset}"),
+        ),
+        (
+            "a raw ? in the password",
+            format!("http://alice:Sekr1tA?Sekr1tB@{host}{asset}"),
+        ),
+        (
+            "a raw # in the password",
+            format!("http://alice:Sekr1tA#Sekr1tB@{host}{asset}"),
+        ),
+        (
+            "a raw / in the password",
+            format!("http://alice:Sekr1tA/Sekr1tB@{host}{asset}"),
+        ),
+        (
+            "a raw @ in the password",
+            format!("http://alice:Sekr1tA@Sekr1tB@{host}{asset}"),
+        ),
+        (
+            "an encoded @ in the password",
+            format!("http://alice:Sekr1t%40x@{host}{asset}"),
+        ),
+        (
+            "a raw space in the password",
+            format!("http://alice:Sekr1tA Sekr1tB@{host}{asset}"),
+        ),
+        (
+            "a quote and a backslash in the password",
+            format!("http://alice:Sekr1t\"\\x@{host}{asset}"),
+        ),
+        (
+            "a line break in the password",
+            format!("http://alice:Sekr1tA\nSekr1tB@{host}{asset}"),
+        ),
+        (
+            "a CR and a tab in the password",
+            format!("http://alice:Sekr1tA\r\tSekr1tB@{host}{asset}"),
+        ),
+        (
+            "a leading space",
+            format!(" http://alice:Sekr1t@{host}{asset}"),
+        ),
+        ("no scheme", format!("alice:Sekr1t@{host}{asset}")),
+        (
+            "one slash after the scheme",
+            format!("http:/alice:Sekr1t@{host}{asset}"),
+        ),
+        (
+            "an upper-case scheme",
+            format!("HTTP://alice:Sekr1t@{host}{asset}"),
+        ),
+        (
+            "user info without an @",
+            format!("http://alice:Sekr1t{asset}"),
+        ),
+        (
+            "the password where the port goes",
+            format!("http://alice@127.0.0.1:Sekr1t{asset}"),
+        ),
+        (
+            "an @ in the query",
+            format!("http://{host}{asset}?user=alice:Sekr1t@x"),
+        ),
+        (
+            "an @ in the fragment",
+            format!("http://{host}{asset}#alice:Sekr1t@x"),
+        ),
+        (
+            "the password in the path",
+            format!("http://{host}/alice:Sekr1t{asset}"),
+        ),
+        (
+            "an IPv6 host",
+            format!("http://alice:Sekr1t@[::1]:{port}{asset}"),
+        ),
+        (
+            "user info inside the brackets",
+            format!("http://[alice:Sekr1t@::1]:{port}{asset}"),
+        ),
+        (
+            "an unknown host",
+            format!("http://alice:Sekr1t@helper.invalid{asset}"),
+        ),
+        (
+            "https to a server without TLS",
+            format!("https://alice:Sekr1t@127.0.0.1:{plain}{asset}"),
+        ),
+        (
+            "https to a self-signed certificate",
+            format!("https://alice:Sekr1t@127.0.0.1:{tls_port}{asset}"),
+        ),
+        (
+            "an HTTP error",
+            format!("http://alice:Sekr1t@{host}/nothing/here"),
+        ),
+        (
+            "a scheme curl does not speak",
+            format!("gopher2://alice:Sekr1t@{host}{asset}"),
+        ),
+        (
+            "a second config line",
+            format!("http://alice:Sekr1t@{host}/nothing\"\nurl = \"http://{host}/injected"),
+        ),
+    ];
+    let mut report = vec![];
+    for (shape, url) in &shapes {
+        let (compile, clone) = compile_downloading(&checksum, url, None);
+        let output = compile.all();
+        assert_no_secret(shape, &output, &[]);
+        assert!(!output.contains("alice"), "{shape}: the user was shown");
+        if compile.code == Some(0) {
+            assert!(
+                clone.path().join("lib/php-redis-sessions").is_file(),
+                "{shape}"
+            );
+        }
+        // The buildpack's own lines; the closing advice is snapshotted elsewhere.
+        let stderr = normalized(&compile.stderr, &server, &[clone.path()])
+            .replace(&format!(":{plain}"), ":PLAIN_PORT")
+            .replace(&format!(":{tls_port}"), ":REDIS_TLS_PORT");
+        let lines: Vec<&str> = stderr
+            .lines()
+            .filter(|line| !line.contains("the helper binary is missing"))
+            .collect();
+        report.push(format!(
+            "{shape}: exit {:?}\n{}",
+            compile.code,
+            lines.join("\n")
+        ));
+    }
+    assert!(
+        !server.requests().iter().any(|r| r.contains("/injected")),
+        "a line break in the URL made curl read a config line of its own"
+    );
+    insta::assert_snapshot!("no_part_of_a_password_is_ever_shown", report.join("\n"));
+}
+
+/// curl gets the URL on its standard input (`--config -`), never on its command line,
+/// where `ps` and /proc/PID/cmdline show it to every user of the machine. A `curl` first
+/// on PATH records its arguments and standard input, then runs the real curl with them.
+/// The URL still arrives whole: quotes, backslashes and `&` in the password and the query.
+#[test]
+fn the_url_is_not_on_curls_command_line() {
+    let helper = helper_bytes();
+    let server = serve_helper(helper.clone());
+    let real_curl = Command::new("sh")
+        .args(["-c", "command -v curl"])
+        .output()
+        .unwrap();
+    let real_curl = String::from_utf8(real_curl.stdout).unwrap();
+    let real_curl = real_curl.trim_end();
+    assert!(!real_curl.is_empty(), "no curl on PATH");
+    let bin = tempfile::tempdir().unwrap();
+    let argv = bin.path().join("argv");
+    let stdin = bin.path().join("stdin");
+    write_executable(
+        &bin.path().join("curl"),
+        &format!(
+            "#!/bin/sh\nprintf '%s\\0' \"$@\" > '{}'\ncat > '{}'\nexec '{real_curl}' \"$@\" < '{}'\n",
+            argv.display(),
+            stdin.display(),
+            stdin.display()
+        ),
+    );
+    let password = format!("{SECRET_MARKER}\"\\&=x");
+    let url = format!(
+        "http://alice:{password}@127.0.0.1:{}{ASSET_PATH}?q=\"a\\b&c={SECRET_MARKER}",
+        server.port
+    );
+    let (compile, clone) = compile_downloading(&sha256(&helper), &url, Some(bin.path()));
+    // First the scan, then output that passed it.
+    assert_no_secret("compile", &compile.all(), &[]);
+    assert_eq!(compile.code, Some(0), "{}", compile.all());
+    assert_eq!(
+        std::fs::read(clone.path().join("lib/php-redis-sessions")).unwrap(),
+        helper
+    );
+
+    let argv = String::from_utf8(std::fs::read(&argv).expect("curl was not run")).unwrap();
+    for (what, part) in [
+        ("password", SECRET_MARKER),
+        ("user", "alice"),
+        ("host", "127.0.0.1"),
+        ("path", "/download/"),
+        ("scheme", "http://"),
+    ] {
+        assert!(
+            !argv.contains(part),
+            "curl's command line holds the URL's {what}"
+        );
+    }
+    let stdin = std::fs::read_to_string(&stdin).unwrap();
+    assert!(
+        stdin.contains(SECRET_MARKER),
+        "the URL was not on curl's standard input"
+    );
+
+    let heads = server.heads();
+    assert_eq!(heads.len(), 1);
+    let head = &heads[0];
+    let request_line = format!(
+        "GET {}?q=\"a\\b&c={SECRET_MARKER} HTTP/1.1\r\n",
+        ASSET_PATH.replace("{version}", &version())
+    );
+    assert!(
+        head.starts_with(&request_line),
+        "curl asked for another path or query"
+    );
+    let authorization = format!(
+        "\r\nAuthorization: Basic {}\r\n",
+        base64(format!("alice:{password}").as_bytes())
+    );
+    assert!(
+        head.contains(&authorization),
+        "curl sent another user or password"
+    );
+}
+
+/// Standard base64, for an `Authorization: Basic` header.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// curl's own error text can quote the host or the whole URL, so it is never printed: each
+/// exit code curl documents for a download gets a fixed description (an HTTP error with its
+/// status, as curl's --write-out reports it), and any other code is named by number.
+#[test]
+fn curl_failures_are_told_in_fixed_words() {
+    let shown = bash_with_find_helper(
+        r"for failure in '3 000' '6 000' '7 000' '22 404' '22 503' '22 <script>' '28 000' '35 000' '60 000' '1 000' '47 301' '56 200'; do download_failure $failure; done",
+    );
+    insta::assert_snapshot!("curl_failures", shown);
+}
+
 /// A clone with its sources on a machine with cargo: the download fails, cargo builds it.
 #[test]
 fn cargo_builds_the_helper_when_the_download_fails() {
@@ -454,13 +792,52 @@ fn scripts_read_buildpack_toml_like_a_toml_parser() {
     );
 }
 
+/// The log names the download server by `scheme://host[:port]` from a strict parse, and
+/// shows nothing of a URL that does not parse so (`-` below): then a password may have
+/// spilled out of the user info.
 #[test]
-fn urls_are_shown_without_credentials_query_or_fragment() {
-    let shown = bash_with_find_helper(
-        r#"for u in 'https://h/p/a' 'https://u:p@h:1/p?x=1#f' 'http://tok@h/p#x' 'https://h/p@x?y=@' 'u:tok@mirror/p' 'a@b@h/p'; do display_url "$u"; done"#,
-    );
-    assert_eq!(
-        shown,
-        "https://h/p/a\nhttps://h:1/p\nhttp://h/p\nhttps://h/p@x\nmirror/p\nh/p\n"
-    );
+fn urls_are_shown_as_scheme_host_and_port_only() {
+    let cases = [
+        ("https://h/p/a", "https://h"),
+        ("https://u:p@h:1/p?x=1#f", "https://h:1"),
+        ("http://tok@h/p#x", "http://h"),
+        (
+            "HTTPS://u@Mirror-1.example.COM:443",
+            "HTTPS://Mirror-1.example.COM:443",
+        ),
+        ("http://u:p@[::1]:8080/p", "http://[::1]:8080"),
+        ("http://[fe80::1]/p", "http://[fe80::1]"),
+        ("http://a@b@h/p", "http://h"),
+        ("https://h/p@x?y=@", "-"),
+        ("http://h/p?u=a:b@c", "-"),
+        ("http://h/p#a:b@c", "-"),
+        ("http://a:b?c@h/p", "-"),
+        ("http://a:b#c@h/p", "-"),
+        ("http://a:b/c@h/p", "-"),
+        (" http://h/p", "-"),
+        ("u:tok@mirror/p", "-"),
+        ("a@b@h/p", "-"),
+        ("http:/h/p", "-"),
+        ("ht-tp://h/p", "-"),
+        ("http://", "-"),
+        ("http://u:p@/p", "-"),
+        ("http://u:p", "-"),
+        ("http://h:port/p", "-"),
+        ("http://h:/p", "-"),
+        ("http://h_1/p", "-"),
+        ("http://h\n", "-"),
+        ("http://u:p\n@h/", "http://h"),
+        ("http://h\u{e9}/p", "-"),
+        ("http://[u:p@::1]/p", "-"),
+        ("http://[::1%25eth0]/p", "-"),
+    ];
+    let script: String = cases
+        .iter()
+        .map(|(url, _)| format!("display_url '{}' || echo -", url.replace('\'', r"'\''")))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let shown = bash_with_find_helper(&script);
+    let shown: Vec<&str> = shown.lines().collect();
+    let expected: Vec<&str> = cases.iter().map(|(_, shown)| *shown).collect();
+    assert_eq!(shown, expected);
 }

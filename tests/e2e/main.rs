@@ -19,3 +19,4 @@ mod save_path_properties;
 mod scaling;
 mod tls_phpredis6;
 mod web_dyno;
+mod trixie_mirror;
