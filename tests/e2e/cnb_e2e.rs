@@ -1198,8 +1198,7 @@ fn build_keeps_the_users_url_var_setting() {
     // The phases run as the CNB user: the fake php and its record must be theirs to use.
     std::fs::write(&record, "").unwrap();
     for (path, mode) in [(bin.path(), 0o755), (record.as_path(), 0o666)] {
-        std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(mode))
-            .unwrap();
+        std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(mode)).unwrap();
     }
     write_executable(
         &bin.path().join("php"),
@@ -1224,7 +1223,10 @@ fn build_keeps_the_users_url_var_setting() {
         built.build.output
     );
     let environ = std::fs::read(&record).unwrap();
-    assert!(!environ.is_empty(), "build did not run the php first on PATH");
+    assert!(
+        !environ.is_empty(),
+        "build did not run the php first on PATH"
+    );
     let vars: Vec<String> = environ
         .split(|b| *b == 0)
         .map(|v| String::from_utf8_lossy(v).into_owned())

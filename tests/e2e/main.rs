@@ -18,5 +18,5 @@ mod package;
 mod save_path_properties;
 mod scaling;
 mod tls_phpredis6;
-mod web_dyno;
 mod trixie_mirror;
+mod web_dyno;
