@@ -5,6 +5,13 @@
 // (PHP_REDIS_SESSIONS_DOCTOR_TARGET), never from the command line; raw error messages
 // go back to the doctor, which only classifies them and never prints them.
 $target = json_decode((string) getenv('PHP_REDIS_SESSIONS_DOCTOR_TARGET'), true);
+// `php -r` runs no auto_prepend_file: with the buildpack's own session handler, run it
+// as a request would (without the app's own prepend file, which it would run next).
+$handler = (string) getenv('PHP_REDIS_SESSIONS_INI_AUTO_PREPEND_FILE');
+if ($handler !== '' && ini_get('auto_prepend_file') === $handler && is_file($handler)) {
+    define('PHP_REDIS_SESSIONS_DOCTOR', true);
+    require $handler;
+}
 $out = ['php' => PHP_VERSION, 'redis' => phpversion('redis') ?: null, 'extension' => extension_loaded('redis')];
 if (!$out['extension'] || !is_array($target)) {
     echo json_encode($out), "\n";
@@ -74,6 +81,9 @@ $out['checks'] = $checks;
 $reached = array_filter($checks, function ($check) { return $check['ok']; });
 if (count($reached) === count($checks) && count($checks) === ($target['cluster'] ? 1 : count($target['servers']))) {
     $session = ['handler' => ini_get('session.save_handler')];
+    if ($session['handler'] === 'user' && class_exists('PhpRedisSessions\\Handler', false)) {
+        $session['handler'] = 'buildpack';
+    }
     // A session whose id the doctor picks, the way PHP's manual does it for custom ids:
     // strict mode (on by default) refuses ids it does not know yet.
     ini_set('session.use_strict_mode', '0');

@@ -3,7 +3,7 @@
 //! classic detect passes or declines with, and what the build starts from. Also the
 //! classic `ENV_DIR`'s files. Every failure to read names the file ([`FileError`]).
 
-use crate::composer::{self, ComposerError, ComposerFiles, Found};
+use crate::composer::{self, ComposerError, ComposerFiles, Found, Framework, Inspection};
 use std::io::{self, Read};
 use std::path::Path;
 
@@ -107,11 +107,12 @@ pub(crate) fn composer_names(
     }
 }
 
-/// Where ext-redis is required, and in which files.
+/// Where ext-redis is required, in which files, and the frameworks the app is built on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Requirement {
     pub found: Found,
     pub names: ComposerNames,
+    pub frameworks: Vec<Framework>,
 }
 
 /// Why an app does not take part: detect declines with it, the build fails with it.
@@ -145,22 +146,32 @@ pub(crate) fn detect(
         Rules::Cnb => false,
     };
     match inspect_app(app_dir, &names, install_dev) {
-        Ok(Some(found)) => Ok(Requirement { found, names }),
-        Ok(None) if rules == Rules::Cnb => match inspect_app(app_dir, &names, true) {
-            Ok(Some(found)) => Err(Declined::DevOnly { found, names }),
+        Ok(Inspection {
+            found: Some(found),
+            frameworks,
+        }) => Ok(Requirement {
+            found,
+            names,
+            frameworks,
+        }),
+        Ok(_) if rules == Rules::Cnb => match inspect_app(app_dir, &names, true) {
+            Ok(Inspection {
+                found: Some(found), ..
+            }) => Err(Declined::DevOnly { found, names }),
             _ => Err(Declined::NotRequired { names }),
         },
-        Ok(None) => Err(Declined::NotRequired { names }),
+        Ok(_) => Err(Declined::NotRequired { names }),
         Err(error) => Err(Declined::Files { error, names }),
     }
 }
 
-/// Reads the app's composer files in `app_dir` and looks for ext-redis in them.
+/// Reads the app's composer files in `app_dir` and looks for ext-redis and frameworks in
+/// them.
 pub(crate) fn inspect_app(
     app_dir: &Path,
     names: &ComposerNames,
     install_dev: bool,
-) -> Result<Option<Found>, AppError> {
+) -> Result<Inspection, AppError> {
     let manifest =
         read_text(app_dir, &names.manifest, MAX_COMPOSER_FILE).map_err(AppError::File)?;
     let lock = read_text(app_dir, &names.lock, MAX_COMPOSER_FILE).map_err(AppError::File)?;
@@ -168,7 +179,7 @@ pub(crate) fn inspect_app(
         manifest: manifest.as_deref(),
         lock: lock.as_deref(),
     };
-    composer::find_ext_redis(files, install_dev).map_err(AppError::Composer)
+    composer::inspect(files, install_dev).map_err(AppError::Composer)
 }
 
 /// The text of `dir/name`, `None` if there is no such file.

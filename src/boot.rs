@@ -4,10 +4,11 @@
 //! variables to set. The classic `.profile.d` edge renders them as shell, the CNB exec.d
 //! edge as TOML, and the doctor hands them to the PHP it runs.
 
+use crate::composer::Framework;
 use crate::config::redis_url::{self, AuthKind, Server, UrlError};
 use crate::config::save_path::{self, Mode, SessionConfig};
 use crate::config::secret::Secret;
-use crate::config::settings::{self, InvalidSetting, Settings};
+use crate::config::settings::{self, InvalidSetting, SessionHandler, Settings};
 use crate::env::{Env, EnvValue, PHP_INI_SCAN_DIR};
 
 /// The variables boot sets for the session ini, which reads them with `${...}`.
@@ -19,6 +20,11 @@ pub(crate) const LOCK_WAIT_TIME_VAR: &str = "PHP_REDIS_SESSIONS_INI_LOCK_WAIT_TI
 pub(crate) const LOCK_RETRIES_VAR: &str = "PHP_REDIS_SESSIONS_INI_LOCK_RETRIES";
 pub(crate) const STRICT_MODE_VAR: &str = "PHP_REDIS_SESSIONS_INI_USE_STRICT_MODE";
 pub(crate) const ECHO_CHECK_VAR: &str = "PHP_REDIS_SESSIONS_INI_ECHO_CHECK_LIVENESS";
+/// The buildpack's handler only: the handler's ini reads its path, the handler reads its
+/// configuration (with the passwords) and the app's own prepend file, which it runs.
+pub(crate) const AUTO_PREPEND_VAR: &str = "PHP_REDIS_SESSIONS_INI_AUTO_PREPEND_FILE";
+pub(crate) const HANDLER_CONFIG_VAR: &str = "PHP_REDIS_SESSIONS_HANDLER_CONFIG";
+pub(crate) const APP_PREPEND_VAR: &str = "PHP_REDIS_SESSIONS_APP_PREPEND_FILE";
 /// Every variable the session ini reads.
 #[cfg(test)]
 pub(crate) const INI_VARS: [&str; 8] = [
@@ -70,6 +76,20 @@ pub enum Notice {
     ClusterDatabaseIgnored {
         url_var: String,
     },
+    /// `PHP_REDIS_SESSIONS_HANDLER=buildpack`, but phpredis' handler keeps the sessions.
+    HandlerUnavailable(HandlerBlocker),
+}
+
+/// Why the buildpack's own session handler cannot serve this app.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HandlerBlocker {
+    /// The build that made this slug or image installed no handler (an older version).
+    NotInstalled,
+    /// Symfony's native session storage puts a wrapper of PHP's own handler over any
+    /// handler registered before it: phpredis' handler must be configured in full.
+    Symfony,
+    /// This file of the app sets `auto_prepend_file` where it replaces the handler's.
+    PrependElsewhere { file: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -141,10 +161,25 @@ pub(crate) enum Outcome {
 pub struct Installed {
     /// The session ini's directory; `None` when the helper cannot tell where it is.
     pub ini_dir: Option<String>,
+    /// The buildpack's own session handler, if the build installed it.
+    pub handler: Option<HandlerFiles>,
+    /// The frameworks the build found in composer.lock.
+    pub frameworks: Vec<Framework>,
+    /// The `auto_prepend_file` of PHP's ini files at build time.
+    pub app_prepend_file: Option<String>,
+    /// The app's file that sets `auto_prepend_file` over the handler's.
+    pub prepend_elsewhere: Option<String>,
     /// This app's namespace for session keys, made by its first build.
     pub namespace: Option<String>,
     /// phpredis' major version, as the build found it (`None`: unknown).
     pub phpredis_major: Option<u32>,
+}
+
+/// The buildpack's session handler's files: the PHP and its ini's directory.
+#[derive(Debug, Clone)]
+pub struct HandlerFiles {
+    pub php: String,
+    pub ini_dir: String,
 }
 
 /// Decides the boot for the environment `env` and what the build `installed`.
@@ -192,9 +227,21 @@ fn redis_outcome(
         EnvValue::Text(_) | EnvValue::Unset => return Err(Fallback::UrlUnset { url_var }),
         EnvValue::NotUnicode => return Err(Fallback::UrlNotUnicode { url_var }),
     };
+    let blocker = match settings.handler {
+        SessionHandler::Buildpack => handler_blocker(installed),
+        SessionHandler::Phpredis => None,
+    };
+    let effective = match blocker {
+        Some(_) => Settings {
+            handler: SessionHandler::Phpredis,
+            ..settings.clone()
+        },
+        None => settings.clone(),
+    };
     let (config, servers) = redis_url::parse_servers(&url)
         .and_then(|servers| {
-            let config = save_path::derive_for(&servers, settings, installed.namespace.as_deref())?;
+            let config =
+                save_path::derive_for(&servers, &effective, installed.namespace.as_deref())?;
             Ok((config, servers))
         })
         .map_err(|error| Fallback::UrlUnusable {
@@ -209,7 +256,18 @@ fn redis_outcome(
         .ini_dir
         .as_deref()
         .ok_or(Fallback::IniDirUnknown)?;
-    let vars = session_vars(&config, installed, scan_dir.as_deref(), ini_dir);
+    let app_prepend = match env.value(APP_PREPEND_VAR) {
+        EnvValue::Unset => installed.app_prepend_file.clone(),
+        // The user's own value is left as it is.
+        EnvValue::Text(_) | EnvValue::NotUnicode => None,
+    };
+    let vars = session_vars(
+        &config,
+        installed,
+        scan_dir.as_deref(),
+        ini_dir,
+        app_prepend,
+    );
     if let Some(bytes) = vars
         .iter()
         .map(|(name, value)| name.len() + 1 + value.expose().len())
@@ -221,6 +279,7 @@ fn redis_outcome(
             bytes,
         });
     }
+    notices.extend(blocker.map(Notice::HandlerUnavailable));
     notices.extend(redis_notices(&url_var, &config, settings));
     Ok(Outcome::Redis {
         url_var,
@@ -249,6 +308,20 @@ fn url_var(env: &impl Env, settings: &Settings, notices: &mut Vec<Notice>) -> St
     }
 }
 
+/// Why the buildpack's handler cannot serve this app, if it cannot.
+fn handler_blocker(installed: &Installed) -> Option<HandlerBlocker> {
+    if installed.handler.is_none() {
+        Some(HandlerBlocker::NotInstalled)
+    } else if installed.frameworks.contains(&Framework::Symfony) {
+        Some(HandlerBlocker::Symfony)
+    } else {
+        installed
+            .prepend_elsewhere
+            .clone()
+            .map(|file| HandlerBlocker::PrependElsewhere { file })
+    }
+}
+
 /// What users of sessions in Redis should know about this configuration.
 fn redis_notices(url_var: &str, config: &SessionConfig, settings: &Settings) -> Vec<Notice> {
     let mut notices = vec![];
@@ -257,9 +330,13 @@ fn redis_notices(url_var: &str, config: &SessionConfig, settings: &Settings) -> 
             url_var: url_var.to_string(),
         });
     }
-    if let (Mode::Shards(_), Some(_), true) =
-        (config.summary.mode, &settings.prefix, settings.lock.enabled)
-    {
+    let native = config.handler == SessionHandler::Phpredis;
+    if let (Mode::Shards(_), Some(_), true, true) = (
+        config.summary.mode,
+        &settings.prefix,
+        settings.lock.enabled,
+        native,
+    ) {
         notices.push(Notice::ShardPrefixIgnored);
     }
     if let Mode::Cluster(_) = config.summary.mode {
@@ -268,7 +345,9 @@ fn redis_notices(url_var: &str, config: &SessionConfig, settings: &Settings) -> 
                 url_var: url_var.to_string(),
             });
         }
-        notices.push(Notice::ClusterWithoutLocking);
+        if native {
+            notices.push(Notice::ClusterWithoutLocking);
+        }
     }
     notices
 }
@@ -321,7 +400,16 @@ fn session_vars(
     installed: &Installed,
     scan_dir: Option<&str>,
     ini_dir: &str,
+    app_prepend: Option<String>,
 ) -> Vec<Var> {
+    let mut scan_dir = append_scan_dir(scan_dir, ini_dir);
+    let mut handler_vars = vec![];
+    if let (Some(handler_config), Some(files)) = (&config.handler_config, &installed.handler) {
+        scan_dir = append_scan_dir(Some(&scan_dir), &files.ini_dir);
+        handler_vars.push((AUTO_PREPEND_VAR, files.php.clone()));
+        handler_vars.push((HANDLER_CONFIG_VAR, handler_config.expose().clone()));
+        handler_vars.extend(app_prepend.map(|file| (APP_PREPEND_VAR, file)));
+    }
     [
         (SAVE_HANDLER_VAR, config.save_handler.to_string()),
         (STRICT_MODE_VAR, u8::from(config.strict_mode).to_string()),
@@ -334,9 +422,10 @@ fn session_vars(
         (LOCK_EXPIRE_VAR, config.lock_expire.to_string()),
         (LOCK_WAIT_TIME_VAR, config.lock_wait_time.to_string()),
         (LOCK_RETRIES_VAR, config.lock_retries.to_string()),
-        (PHP_INI_SCAN_DIR, append_scan_dir(scan_dir, ini_dir)),
     ]
     .into_iter()
+    .chain(handler_vars)
+    .chain([(PHP_INI_SCAN_DIR, scan_dir)])
     .map(|(name, value)| (name, Secret::new(value)))
     .collect()
 }
@@ -376,8 +465,7 @@ mod tests {
     fn installed() -> Installed {
         Installed {
             ini_dir: Some(INI_DIR.into()),
-            namespace: None,
-            phpredis_major: None,
+            ..Installed::default()
         }
     }
 

@@ -7,6 +7,7 @@
 use crate::app::{self, Declined, Requirement};
 use crate::layout;
 use crate::php_check::{self, PhpCheck};
+use crate::prepend;
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -75,16 +76,17 @@ pub(crate) enum BuildError {
 pub(crate) fn run(input: &Input<'_>, mut on_event: impl FnMut(Event)) -> Result<(), BuildError> {
     let requirement =
         app::detect(input.app_dir, input.composer_var, input.rules).map_err(BuildError::App)?;
+    let frameworks = requirement.frameworks.clone();
     on_event(Event::Required(requirement));
-    let check = match &input.php {
+    let probe = match &input.php {
         PhpLocation::InBuildDir(build_dir) => php_check::check_classic(build_dir),
         PhpLocation::OnPath(path) => php_check::check_on_path(path),
     };
-    let phpredis = match &check {
+    let phpredis = match &probe.check {
         PhpCheck::Loaded { version } => Some(version.clone()),
         PhpCheck::Skipped | PhpCheck::NotLoaded | PhpCheck::Failed(_) => None,
     };
-    on_event(Event::PhpChecked(check));
+    on_event(Event::PhpChecked(probe.check));
     let cache = layout::namespace_cache(&input.cache, input.platform == Platform::Cnb);
     let namespace = match layout::keep_namespace(&cache) {
         Ok((namespace, new)) => {
@@ -99,6 +101,9 @@ pub(crate) fn run(input: &Input<'_>, mut on_event: impl FnMut(Event)) -> Result<
     let facts = layout::Facts {
         namespace,
         phpredis,
+        frameworks,
+        app_prepend_file: probe.auto_prepend_file,
+        prepend_elsewhere: prepend::find(input.app_dir),
     };
     match input.platform {
         Platform::Classic => layout::install_classic(&input.target, &facts),

@@ -52,32 +52,133 @@ pub struct ComposerFiles<'a> {
     pub lock: Option<&'a str>,
 }
 
-/// Looks for `ext-redis` where the PHP buildpack looks for extensions to install.
+/// Frameworks whose session handling matters here, known by a package of theirs in
+/// composer.lock `packages`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Framework {
+    /// `laravel/framework`: its own session drivers; never PHP's session handler.
+    Laravel,
+    /// `codeigniter4/framework`: its own session handlers; never PHP's.
+    CodeIgniter,
+    /// Symfony's `HttpFoundation` sessions (`symfony/http-foundation`, which the full
+    /// stack and many others use): PHP's session handler, through its native session
+    /// storage, which registers a wrapper of PHP's own handler (`\SessionHandler`) over
+    /// any other. Not counted in a Laravel app, whose sessions are Laravel's though it
+    /// ships the package.
+    Symfony,
+}
+
+impl Framework {
+    /// Its name in the build's fact file.
+    pub(crate) fn id(self) -> &'static str {
+        match self {
+            Framework::Laravel => "laravel",
+            Framework::CodeIgniter => "codeigniter",
+            Framework::Symfony => "symfony",
+        }
+    }
+
+    pub(crate) fn from_id(id: &str) -> Option<Framework> {
+        [
+            Framework::Laravel,
+            Framework::CodeIgniter,
+            Framework::Symfony,
+        ]
+        .into_iter()
+        .find(|framework| framework.id() == id.trim())
+    }
+}
+
+/// The package that shows each framework.
+pub(crate) const FRAMEWORK_PACKAGES: [(&str, Framework); 3] = [
+    ("laravel/framework", Framework::Laravel),
+    ("codeigniter4/framework", Framework::CodeIgniter),
+    ("symfony/http-foundation", Framework::Symfony),
+];
+
+/// The frameworks of these packages' names, sorted, each once; Symfony's `HttpFoundation`
+/// not counted under Laravel.
+fn frameworks_of<'a>(names: impl Iterator<Item = &'a str>) -> Vec<Framework> {
+    let mut frameworks: Vec<Framework> = names.filter_map(framework_of).collect();
+    frameworks.sort();
+    frameworks.dedup();
+    if frameworks.contains(&Framework::Laravel) {
+        frameworks.retain(|framework| *framework != Framework::Symfony);
+    }
+    frameworks
+}
+
+fn framework_of(package: &str) -> Option<Framework> {
+    FRAMEWORK_PACKAGES
+        .iter()
+        .find(|(name, _)| package.eq_ignore_ascii_case(name))
+        .map(|(_, framework)| *framework)
+}
+
+/// What the composer files say: where ext-redis is required, and which frameworks the
+/// app is built on.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) struct Inspection {
+    pub found: Option<Found>,
+    pub frameworks: Vec<Framework>,
+}
+
+/// Looks for `ext-redis` where the PHP buildpack looks for extensions to install; see
+/// [`inspect`].
+pub fn find_ext_redis(
+    files: ComposerFiles<'_>,
+    install_dev: bool,
+) -> Result<Option<Found>, ComposerError> {
+    inspect(files, install_dev).map(|inspection| inspection.found)
+}
+
+/// Looks for `ext-redis` where the PHP buildpack looks for extensions to install, and
+/// for the frameworks in composer.lock `packages`.
 ///
 /// The lock file decides when it exists (that is what the PHP buildpack installs from);
 /// composer.json `require` counts as well so that an app whose lock is not committed yet
 /// still takes part (the PHP buildpack then tells the user to commit the lock).
 /// Dev sections count only when `install_dev` (`HEROKU_PHP_INSTALL_DEV`) is set.
-pub fn find_ext_redis(
+pub(crate) fn inspect(
     files: ComposerFiles<'_>,
     install_dev: bool,
-) -> Result<Option<Found>, ComposerError> {
+) -> Result<Inspection, ComposerError> {
     // The common case fast: a well-formed lock read for the few fields detection needs.
     // Anything unusual in it takes the careful path below, which says what is wrong.
     if let Some(lock) = files.lock
-        && let Ok(found) = fast_lock::search(lock, install_dev)
+        && let Ok((found, frameworks)) = fast_lock::search(lock, install_dev)
     {
         let manifest = files
             .manifest
             .map(|text| parse(FileKind::Manifest, text))
             .transpose()?;
-        return match (found, &manifest) {
-            (Some(found), _) => Ok(Some(found)),
-            (None, Some(manifest)) => search_manifest(manifest, install_dev),
-            (None, None) => Ok(None),
+        let found = match (found, &manifest) {
+            (Some(found), _) => Some(found),
+            (None, Some(manifest)) => search_manifest(manifest, install_dev)?,
+            (None, None) => None,
         };
+        return Ok(Inspection { found, frameworks });
     }
-    careful(files, install_dev)
+    let found = careful(files, install_dev)?;
+    let frameworks = files
+        .lock
+        .and_then(|text| parse(FileKind::Lock, text).ok())
+        .map(|lock| frameworks_in(&lock))
+        .unwrap_or_default();
+    Ok(Inspection { found, frameworks })
+}
+
+/// The frameworks among a lock's `packages`, read carefully (a lock the fast reading
+/// refused).
+fn frameworks_in(lock: &Map<String, Value>) -> Vec<Framework> {
+    match lock.get("packages") {
+        Some(Value::Array(packages)) => frameworks_of(
+            packages
+                .iter()
+                .filter_map(|package| package.get("name")?.as_str()),
+        ),
+        _ => vec![],
+    }
 }
 
 /// Both files read whole, every type checked: the errors say exactly what is wrong.
@@ -119,7 +220,7 @@ fn search_manifest(
 /// `Value` tree takes). `None` for anything it does not expect (invalid JSON, a type
 /// Composer would reject, a duplicate key): the careful reading then explains it.
 mod fast_lock {
-    use super::{EXT_REDIS, Found};
+    use super::{EXT_REDIS, Found, Framework, frameworks_of};
     use serde::Deserialize;
     use serde::de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor};
     use std::fmt;
@@ -251,20 +352,34 @@ mod fast_lock {
 
     /// Where the lock requires ext-redis (`None`: nowhere), in the order the careful
     /// reading looks.
-    pub(super) fn search(text: &str, install_dev: bool) -> Result<Option<Found>, Unusual> {
+    pub(super) fn search(
+        text: &str,
+        install_dev: bool,
+    ) -> Result<(Option<Found>, Vec<Framework>), Unusual> {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         if install_dev {
             let Object(lock): Object<LockWithDev<'_>> =
                 serde_json::from_str(text).map_err(|_| Unusual)?;
-            Ok(platform("platform", lock.platform.as_ref())
+            let found = platform("platform", lock.platform.as_ref())
                 .or_else(|| platform("platform-dev", lock.platform_dev.as_ref()))
                 .or_else(|| packages("packages", lock.packages.as_ref()))
-                .or_else(|| packages("packages-dev", lock.packages_dev.as_ref())))
+                .or_else(|| packages("packages-dev", lock.packages_dev.as_ref()));
+            Ok((found, frameworks(lock.packages.as_ref())))
         } else {
             let Object(lock): Object<Lock<'_>> = serde_json::from_str(text).map_err(|_| Unusual)?;
-            Ok(platform("platform", lock.platform.as_ref())
-                .or_else(|| packages("packages", lock.packages.as_ref())))
+            let found = platform("platform", lock.platform.as_ref())
+                .or_else(|| packages("packages", lock.packages.as_ref()));
+            Ok((found, frameworks(lock.packages.as_ref())))
         }
+    }
+
+    fn frameworks(packages: Option<&Vec<Object<Package<'_>>>>) -> Vec<Framework> {
+        frameworks_of(
+            packages
+                .into_iter()
+                .flatten()
+                .filter_map(|Object(package)| package.name.as_deref()),
+        )
     }
 }
 
@@ -676,6 +791,9 @@ mod tests {
             r#"{"packages": [}"#,
             r#"{"packages": [["a/b", {"ext-redis": "*"}]]}"#,
             r#"{"platform": 7}"#,
+            r#"{"packages": [{"name": "laravel/framework"}, {"name": "symfony/http-foundation", "require": {"ext-redis": "*"}}, {"name": "Laravel/Framework"}]}"#,
+            r#"{"packages": [{"name": "symfony/http-foundation"}, {"name": "symfony/framework-bundle"}]}"#,
+            r#"{"packages-dev": [{"name": "codeigniter4/framework"}], "packages": [{"name": "x/y"}]}"#,
             r#"{"content-hash": "x", "packages": [{"name": "a/b", "version": "1", "extra": {"deep": [1, {"ext-redis": 1}]}}]}"#,
         ];
         let manifests = [None, Some(r#"{"require": {"ext-redis": "*"}}"#), Some("{")];
@@ -691,10 +809,52 @@ mod tests {
                         careful(files, dev),
                         "{lock} {manifest:?} {dev}"
                     );
+                    if let Ok(inspection) = inspect(files, dev) {
+                        let careful_frameworks = parse(FileKind::Lock, lock)
+                            .map(|lock| frameworks_in(&lock))
+                            .unwrap_or_default();
+                        assert_eq!(inspection.frameworks, careful_frameworks, "{lock}");
+                    }
                 }
             }
         }
         // The common case is the fast one.
         assert!(fast_lock::search(locks[6], false).is_ok());
+    }
+
+    #[test]
+    fn frameworks_from_the_locked_packages() {
+        let lock = r#"{"packages": [
+            {"name": "symfony/http-foundation"},
+            {"name": "laravel/framework", "require": {"ext-redis": "*"}},
+            {"name": "CodeIgniter4/Framework"}
+        ], "packages-dev": [{"name": "symfony/framework-bundle"}]}"#;
+        for dev in [false, true] {
+            let inspection = inspect(
+                ComposerFiles {
+                    manifest: None,
+                    lock: Some(lock),
+                },
+                dev,
+            )
+            .unwrap();
+            assert_eq!(
+                inspection.frameworks,
+                [Framework::Laravel, Framework::CodeIgniter],
+                "dev sections never count: their code does not run on the dyno; \
+                 Laravel ships Symfony's HttpFoundation but keeps its own sessions"
+            );
+            assert!(inspection.found.is_some());
+        }
+        let symfony = r#"{"packages": [{"name": "symfony/http-foundation"}, {"name": "a/b"}]}"#;
+        let inspection = inspect(
+            ComposerFiles {
+                manifest: None,
+                lock: Some(symfony),
+            },
+            false,
+        )
+        .unwrap();
+        assert_eq!(inspection.frameworks, [Framework::Symfony]);
     }
 }

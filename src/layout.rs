@@ -3,8 +3,9 @@
 //! written through a temporary file in its directory and renamed into place, so a failed
 //! step leaves nothing half-written behind, and a running helper is never overwritten.
 
-use crate::boot::Installed;
+use crate::boot::{HandlerFiles, Installed};
 use crate::cnb_spec::{self, LayerTypes};
+use crate::composer::Framework;
 use std::fmt::Write as _;
 use std::fs;
 use std::io::{self, Write};
@@ -16,6 +17,14 @@ pub(crate) const HELPER_NAME: &str = "php-redis-sessions";
 pub(crate) const SESSION_INI: &str = include_str!("../files/php-redis-sessions.ini");
 pub(crate) const INI_DIR: &str = "conf.d";
 pub(crate) const INI_NAME: &str = "php-redis-sessions.ini";
+/// The buildpack's own session handler, and the ini that has PHP run it before the app
+/// (in a directory of its own, which boot adds to the scan path only when it is chosen).
+pub(crate) const HANDLER_PHP: &str = include_str!("../files/session-handler.php");
+pub(crate) const HANDLER_DIR: &str = "php";
+pub(crate) const HANDLER_NAME: &str = "session-handler.php";
+pub(crate) const HANDLER_INI: &str = include_str!("../files/php-redis-sessions-handler.ini");
+pub(crate) const HANDLER_INI_DIR: &str = "conf.d-handler";
+pub(crate) const HANDLER_INI_NAME: &str = "php-redis-sessions-handler.ini";
 
 /// Classic: everything lives in this directory of the slug (`/app/.php-redis-sessions`).
 pub(crate) const CLASSIC_ROOT: &str = ".php-redis-sessions";
@@ -29,13 +38,24 @@ pub(crate) const PROFILE_SCRIPT_PATH: &str = ".profile.d/200-php-redis-sessions.
 pub(crate) const NAMESPACE_NAME: &str = "namespace";
 /// The phpredis version the build found, beside it: boot picks settings by version.
 pub(crate) const PHPREDIS_NAME: &str = "phpredis";
+/// The frameworks composer.lock shows, one per line.
+pub(crate) const FRAMEWORKS_NAME: &str = "frameworks";
+/// The `auto_prepend_file` of PHP's ini files, which the buildpack's handler runs.
+pub(crate) const APP_PREPEND_NAME: &str = "app-prepend-file";
+/// The app's file that sets `auto_prepend_file` where it would replace the handler's.
+pub(crate) const PREPEND_ELSEWHERE_NAME: &str = "prepend-elsewhere";
 
 /// What the build learned that boot needs, written beside the session ini. Nothing
-/// secret: a namespace of random digits and a version number.
+/// secret: a namespace of random digits, a version number, framework names and paths of
+/// the app's own files.
+#[derive(Debug, Default)]
 pub(crate) struct Facts {
     pub(crate) namespace: Option<String>,
     /// phpredis' version, as the PHP buildpack's PHP reported it.
     pub(crate) phpredis: Option<String>,
+    pub(crate) frameworks: Vec<Framework>,
+    pub(crate) app_prepend_file: Option<String>,
+    pub(crate) prepend_elsewhere: Option<String>,
 }
 
 /// CNB: the launch layer this buildpack writes, `<layers>/sessions/`.
@@ -99,15 +119,34 @@ fn is_namespace(text: &str) -> bool {
 }
 
 fn install_facts(root: &Path, facts: &Facts) -> io::Result<()> {
+    let frameworks = (!facts.frameworks.is_empty()).then(|| {
+        facts
+            .frameworks
+            .iter()
+            .map(|framework| framework.id())
+            .collect::<Vec<_>>()
+            .join("\n")
+    });
     for (name, value) in [
         (NAMESPACE_NAME, &facts.namespace),
         (PHPREDIS_NAME, &facts.phpredis),
+        (FRAMEWORKS_NAME, &frameworks),
+        (APP_PREPEND_NAME, &facts.app_prepend_file),
+        (PREPEND_ELSEWHERE_NAME, &facts.prepend_elsewhere),
     ] {
         if let Some(value) = value {
             write_file(&root.join(name), &format!("{value}\n"), 0o644)?;
         }
     }
     Ok(())
+}
+
+/// A fact file's one line, if it holds one (a path may hold any character but a line
+/// break).
+fn read_fact(root: &Path, name: &str) -> Option<String> {
+    let text = fs::read_to_string(root.join(name)).ok()?;
+    let line = text.strip_suffix('\n').unwrap_or(&text);
+    (!line.is_empty() && !line.contains('\n')).then(|| line.to_string())
 }
 
 /// Writes `<layers>/sessions/` afresh (a launch layer from an earlier build is never
@@ -164,7 +203,17 @@ fn install_helper_tree(root: &Path, helper_dir: &str) -> io::Result<()> {
             io::copy(&mut fs::File::open(&helper)?, file).map(|_| ())
         })?;
     }
-    write_file(&root.join(INI_DIR).join(INI_NAME), SESSION_INI, 0o644)
+    write_file(&root.join(INI_DIR).join(INI_NAME), SESSION_INI, 0o644)?;
+    write_file(
+        &root.join(HANDLER_DIR).join(HANDLER_NAME),
+        HANDLER_PHP,
+        0o644,
+    )?;
+    write_file(
+        &root.join(HANDLER_INI_DIR).join(HANDLER_INI_NAME),
+        HANDLER_INI,
+        0o644,
+    )
 }
 
 fn write_file(path: &Path, contents: &str, mode: u32) -> io::Result<()> {
@@ -222,13 +271,24 @@ pub(crate) fn own_installed() -> Installed {
         return Installed::default();
     };
     let root = fs::canonicalize(&root).unwrap_or(root);
-    let ini_dir = root.join(INI_DIR);
-    Installed {
-        ini_dir: ini_dir
-            .join(INI_NAME)
+    let installed_path = |dir: PathBuf, file: &str, want_dir: bool| {
+        dir.join(file)
             .is_file()
-            .then(|| ini_dir.into_os_string().into_string().ok())
-            .flatten(),
+            .then(|| if want_dir { dir } else { dir.join(file) })
+            .and_then(|path| path.into_os_string().into_string().ok())
+    };
+    let handler_file = installed_path(root.join(HANDLER_DIR), HANDLER_NAME, false);
+    let handler_ini_dir = installed_path(root.join(HANDLER_INI_DIR), HANDLER_INI_NAME, true);
+    Installed {
+        ini_dir: installed_path(root.join(INI_DIR), INI_NAME, true),
+        handler: handler_file
+            .zip(handler_ini_dir)
+            .map(|(php, ini_dir)| HandlerFiles { php, ini_dir }),
+        frameworks: fs::read_to_string(root.join(FRAMEWORKS_NAME))
+            .map(|text| text.lines().filter_map(Framework::from_id).collect())
+            .unwrap_or_default(),
+        app_prepend_file: read_fact(&root, APP_PREPEND_NAME),
+        prepend_elsewhere: read_fact(&root, PREPEND_ELSEWHERE_NAME),
         namespace: fs::read_to_string(root.join(NAMESPACE_NAME))
             .ok()
             .map(|text| text.trim().to_string())
@@ -248,6 +308,9 @@ mod tests {
         for name in crate::boot::INI_VARS {
             assert!(SESSION_INI.contains(&format!("\"${{{name}}}\"")), "{name}");
         }
+        assert!(HANDLER_INI.contains(&format!("\"${{{}}}\"", crate::boot::AUTO_PREPEND_VAR)));
+        assert!(HANDLER_PHP.contains(crate::boot::HANDLER_CONFIG_VAR));
+        assert!(HANDLER_PHP.contains(crate::boot::APP_PREPEND_VAR));
         assert!(PROFILE_SCRIPT.contains("/.php-redis-sessions/bin"));
         assert!(PROFILE_SCRIPT.contains("/php-redis-sessions\" boot --shell"));
     }

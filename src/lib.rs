@@ -25,11 +25,12 @@ mod log;
 mod messages;
 mod php_check;
 pub mod platform;
+mod prepend;
 
 /// The pure core, for the fuzz targets and the property tests.
 pub mod core {
-    pub use crate::boot::{BootPlan, Installed, plan};
-    pub use crate::composer::{ComposerFiles, find_ext_redis};
+    pub use crate::boot::{BootPlan, HandlerFiles, Installed, plan};
+    pub use crate::composer::{ComposerFiles, Framework, find_ext_redis};
     pub use crate::config::redis_url::parse_servers;
     pub use crate::config::save_path::derive;
     pub use crate::config::settings::Settings;

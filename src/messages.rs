@@ -5,7 +5,7 @@
 //! The doctor's report is `doctor::report`.
 
 use crate::app::{AppError, ComposerNames, Declined, FileError};
-use crate::boot::{Fallback, Notice};
+use crate::boot::{Fallback, HandlerBlocker, Notice};
 use crate::build::{BuildError, Platform};
 use crate::composer::{ComposerError, FileKind, Found};
 use crate::config::redis_url::UrlError;
@@ -160,6 +160,27 @@ pub(crate) fn notice_text(notice: &Notice) -> String {
             .to_string(),
         Notice::ClusterDatabaseIgnored { url_var } => format!(
             "{url_var} names a database, which a Redis Cluster does not have; it is ignored, remove it from the URL"
+        ),
+        Notice::HandlerUnavailable(blocker) => handler_unavailable(blocker),
+    }
+}
+
+fn handler_unavailable(blocker: &HandlerBlocker) -> String {
+    const KEPT: &str = "so phpredis' own session handler keeps the sessions in Redis";
+    match blocker {
+        HandlerBlocker::NotInstalled => format!(
+            "PHP_REDIS_SESSIONS_HANDLER is buildpack, but this app was built by a version of the buildpack \
+             without its own session handler, {KEPT}; build the app again to use it"
+        ),
+        HandlerBlocker::Symfony => format!(
+            "PHP_REDIS_SESSIONS_HANDLER is buildpack, but the app uses Symfony's HttpFoundation, whose native \
+             session storage puts PHP's own handler in place of any other, {KEPT}; \
+             unset PHP_REDIS_SESSIONS_HANDLER to use phpredis' handler without this notice"
+        ),
+        HandlerBlocker::PrependElsewhere { file } => format!(
+            "PHP_REDIS_SESSIONS_HANDLER is buildpack, but the app's {file} sets auto_prepend_file, which would \
+             take the place of the buildpack's handler, {KEPT}; remove that setting and set \
+             PHP_REDIS_SESSIONS_APP_PREPEND_FILE to the file instead: the buildpack's handler runs it after itself"
         ),
     }
 }
@@ -412,6 +433,11 @@ mod tests {
                 url_var: url_var(),
                 servers: 2900,
                 bytes: 171_000,
+            }),
+            Notice::HandlerUnavailable(HandlerBlocker::NotInstalled),
+            Notice::HandlerUnavailable(HandlerBlocker::Symfony),
+            Notice::HandlerUnavailable(HandlerBlocker::PrependElsewhere {
+                file: "public/.user.ini".into(),
             }),
         ];
         for error in [

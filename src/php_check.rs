@@ -9,9 +9,10 @@ use std::time::{Duration, Instant};
 
 /// Where the PHP buildpack puts PHP in the classic build directory.
 pub(crate) const CLASSIC_PHP: &str = ".heroku/php/bin/php";
-/// The PHP code the check runs: one line, `redis VERSION` or `no-redis`.
-pub(crate) const PROBE: &str =
-    "echo extension_loaded('redis') ? 'redis '.phpversion('redis') : 'no-redis', PHP_EOL;";
+/// The PHP code the check runs: the app's `auto_prepend_file` as PHP's ini sets it
+/// (`prepend HEX`), then `redis VERSION` or `no-redis`.
+pub(crate) const PROBE: &str = "echo 'prepend ', bin2hex((string) ini_get('auto_prepend_file')), PHP_EOL, \
+     extension_loaded('redis') ? 'redis '.phpversion('redis') : 'no-redis', PHP_EOL;";
 /// A PHP that has not answered by then is not going to.
 pub(crate) const TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -35,6 +36,24 @@ pub(crate) enum CheckFailure {
     Unexpected,
 }
 
+/// What the PHP buildpack's PHP said.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Probe {
+    pub(crate) check: PhpCheck,
+    /// The `auto_prepend_file` PHP's ini files set, if any: the buildpack's own session
+    /// handler, which takes that setting, runs it after itself.
+    pub(crate) auto_prepend_file: Option<String>,
+}
+
+impl Probe {
+    fn failed(failure: CheckFailure) -> Probe {
+        Probe {
+            check: PhpCheck::Failed(failure),
+            auto_prepend_file: None,
+        }
+    }
+}
+
 impl PhpCheck {
     /// phpredis 6.0 is the first whose single-server session handler honours `stream[...]`.
     pub(crate) fn tls_sessions_unsupported(&self) -> bool {
@@ -43,7 +62,25 @@ impl PhpCheck {
 }
 
 /// Reads the probe's output.
-pub(crate) fn interpret(stdout: &str) -> PhpCheck {
+pub(crate) fn interpret(stdout: &str) -> Probe {
+    let auto_prepend_file = stdout
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("prepend "))
+        .and_then(|hex| {
+            let bytes = (0..hex.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
+                .collect::<Option<Vec<u8>>>()?;
+            String::from_utf8(bytes).ok()
+        })
+        .filter(|file| !file.is_empty());
+    Probe {
+        check: interpret_check(stdout),
+        auto_prepend_file,
+    }
+}
+
+fn interpret_check(stdout: &str) -> PhpCheck {
     // Extensions may print notices before our line: the answer is the last line.
     match stdout.lines().map(str::trim).rfind(|line| !line.is_empty()) {
         Some("no-redis") => PhpCheck::NotLoaded,
@@ -62,17 +99,20 @@ fn major_version(version: &str) -> Option<u32> {
 }
 
 /// Runs the probe with the PHP in `build_dir`, if there is one.
-pub(crate) fn check_classic(build_dir: &Path) -> PhpCheck {
+pub(crate) fn check_classic(build_dir: &Path) -> Probe {
     let php = build_dir.join(CLASSIC_PHP);
     if !php.is_file() {
-        return PhpCheck::Skipped;
+        return Probe {
+            check: PhpCheck::Skipped,
+            auto_prepend_file: None,
+        };
     }
     run_probe(&php, TIMEOUT)
 }
 
 /// Runs the probe with the first `php` in `path` (a PATH value), if there is one: on CNB,
 /// heroku/php's layers put its PHP there for the buildpacks after it.
-pub(crate) fn check_on_path(path: &str) -> PhpCheck {
+pub(crate) fn check_on_path(path: &str) -> Probe {
     let found = std::env::split_paths(path)
         .map(|dir| dir.join("php"))
         .find(|php| {
@@ -83,11 +123,14 @@ pub(crate) fn check_on_path(path: &str) -> PhpCheck {
         });
     match found {
         Some(php) => run_probe(&php, TIMEOUT),
-        None => PhpCheck::Skipped,
+        None => Probe {
+            check: PhpCheck::Skipped,
+            auto_prepend_file: None,
+        },
     }
 }
 
-pub(crate) fn run_probe(php: &Path, timeout: Duration) -> PhpCheck {
+pub(crate) fn run_probe(php: &Path, timeout: Duration) -> Probe {
     let child = Command::new(php)
         .args(["-r", PROBE])
         .stdin(Stdio::null())
@@ -96,7 +139,7 @@ pub(crate) fn run_probe(php: &Path, timeout: Duration) -> PhpCheck {
         .spawn();
     let mut child = match child {
         Ok(child) => child,
-        Err(error) => return PhpCheck::Failed(CheckFailure::CouldNotRun(error.to_string())),
+        Err(error) => return Probe::failed(CheckFailure::CouldNotRun(error.to_string())),
     };
     let deadline = Instant::now() + timeout;
     let status = loop {
@@ -106,7 +149,7 @@ pub(crate) fn run_probe(php: &Path, timeout: Duration) -> PhpCheck {
             Ok(None) | Err(_) => {
                 let _ = child.kill();
                 let _ = child.wait();
-                return PhpCheck::Failed(CheckFailure::TimedOut);
+                return Probe::failed(CheckFailure::TimedOut);
             }
         }
     };
@@ -115,7 +158,7 @@ pub(crate) fn run_probe(php: &Path, timeout: Duration) -> PhpCheck {
         let _ = pipe.read_to_string(&mut stdout);
     }
     if !status.success() {
-        return PhpCheck::Failed(CheckFailure::Exited(status.code()));
+        return Probe::failed(CheckFailure::Exited(status.code()));
     }
     interpret(&stdout)
 }
@@ -128,6 +171,24 @@ mod tests {
     /// for writing, a child forked by the other inherits that descriptor until it execs, and
     /// running the script then fails with ETXTBSY ("Text file busy").
     static SCRIPTS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+    fn interpret(stdout: &str) -> PhpCheck {
+        super::interpret(stdout).check
+    }
+
+    #[test]
+    fn reads_the_apps_prepend_file() {
+        let probe = super::interpret("prepend 2f6170702f702e706870\nredis 6.3.0\n");
+        assert_eq!(probe.auto_prepend_file.as_deref(), Some("/app/p.php"));
+        for none in [
+            "prepend \nredis 6.3.0",
+            "redis 6.3.0",
+            "prepend 2f6\nno-redis",
+            "prepend zz\n",
+        ] {
+            assert_eq!(super::interpret(none).auto_prepend_file, None, "{none}");
+        }
+    }
 
     #[test]
     fn interprets_the_probe() {
@@ -176,7 +237,7 @@ mod tests {
     #[test]
     fn missing_php_is_skipped() {
         let dir = tempfile::tempdir().unwrap();
-        assert_eq!(check_classic(dir.path()), PhpCheck::Skipped);
+        assert_eq!(check_classic(dir.path()).check, PhpCheck::Skipped);
     }
 
     #[test]
@@ -191,7 +252,7 @@ mod tests {
             .unwrap();
         let started = Instant::now();
         assert_eq!(
-            run_probe(&php, Duration::from_millis(200)),
+            run_probe(&php, Duration::from_millis(200)).check,
             PhpCheck::Failed(CheckFailure::TimedOut)
         );
         assert!(started.elapsed() < Duration::from_secs(10));
@@ -208,12 +269,12 @@ mod tests {
         std::fs::set_permissions(&php, std::os::unix::fs::PermissionsExt::from_mode(0o755))
             .unwrap();
         assert_eq!(
-            run_probe(&php, TIMEOUT),
+            run_probe(&php, TIMEOUT).check,
             PhpCheck::Failed(CheckFailure::Exited(Some(3)))
         );
         std::fs::write(&php, "not a program").unwrap();
         assert!(matches!(
-            run_probe(&php, TIMEOUT),
+            run_probe(&php, TIMEOUT).check,
             PhpCheck::Failed(CheckFailure::CouldNotRun(_))
         ));
     }

@@ -2,9 +2,10 @@
 //! handler, the save path and the lock settings. Pure. The save path holds the password,
 //! so it never reaches a log; [`Summary`] is the part that may be shown.
 
+use super::handler::handler_config;
 use super::redis_url::{AuthKind, Server, UrlError, parse_servers};
 use super::secret::Secret;
-use super::settings::{Settings, format_seconds};
+use super::settings::{SessionHandler, Settings, format_seconds};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_encode};
 /// phpredis' key prefix for sessions of the `redis` handler.
 pub(crate) const DEFAULT_PREFIX: &str = "PHPREDIS_SESSION:";
@@ -25,6 +26,10 @@ pub(crate) const CLUSTER_DEFAULT_PREFIX: &str = "PHPREDIS_CLUSTER_SESSION:";
 #[derive(Debug, Clone, PartialEq)]
 pub struct SessionConfig {
     pub save_handler: &'static str,
+    /// The handler that keeps the sessions: phpredis', or the buildpack's.
+    pub handler: SessionHandler,
+    /// The buildpack's handler's configuration (with the passwords); `None` for phpredis'.
+    pub handler_config: Option<Secret<String>>,
     /// PHP's `session.use_strict_mode`.
     pub strict_mode: bool,
     /// Holds the password.
@@ -87,6 +92,9 @@ pub(crate) fn derive_for(
     settings: &Settings,
     namespace: Option<&str>,
 ) -> Result<SessionConfig, UrlError> {
+    if settings.handler == SessionHandler::Buildpack {
+        return buildpack_handler(servers, settings, namespace);
+    }
     if settings.cluster {
         return cluster(servers, settings, namespace);
     }
@@ -108,6 +116,8 @@ pub(crate) fn derive_for(
     let lock = &settings.lock;
     Ok(SessionConfig {
         save_handler: "redis",
+        handler: SessionHandler::Phpredis,
+        handler_config: None,
         strict_mode: settings.strict_mode,
         save_path: Secret::new(save_path),
         locking: lock.enabled,
@@ -125,6 +135,64 @@ pub(crate) fn derive_for(
             verify: first.tls && settings.tls.verify,
             auth: first.auth(),
             database: first.database,
+            persistent: settings.persistent,
+            locking: lock.enabled,
+        },
+    })
+}
+
+/// The buildpack's own handler: its configuration (with the passwords) for the handler,
+/// and for PHP's ini a save path of phpredis' handler without any login, which nothing
+/// uses unless something takes the buildpack's handler out: then sessions fail where
+/// they can be seen (Redis refuses them), and no warning PHP writes quotes a password.
+/// It locks with shards and on a cluster too, under any key prefix.
+fn buildpack_handler(
+    servers: &[Server],
+    settings: &Settings,
+    namespace: Option<&str>,
+) -> Result<SessionConfig, UrlError> {
+    let first = &servers[0];
+    let same_login =
+        |s: &Server| s.tls == first.tls && s.user == first.user && s.password == first.password;
+    if settings.cluster && !servers.iter().all(same_login) {
+        return Err(UrlError::ClusterMixed);
+    }
+    let key_prefix = settings
+        .prefix
+        .clone()
+        .unwrap_or_else(|| default_prefix(DEFAULT_PREFIX, namespace));
+    let anonymous = Server {
+        user: vec![],
+        password: Secret::default(),
+        ..first.clone()
+    };
+    let lock = &settings.lock;
+    let mode = match (settings.cluster, servers.len()) {
+        (true, n) => Mode::Cluster(n),
+        (false, 1) => Mode::Single,
+        (false, n) => Mode::Shards(n),
+    };
+    Ok(SessionConfig {
+        save_handler: "redis",
+        handler: SessionHandler::Buildpack,
+        handler_config: Some(handler_config(servers, settings, &key_prefix)),
+        strict_mode: settings.strict_mode,
+        save_path: Secret::new(single_path(&anonymous, settings, false, &key_prefix)),
+        locking: lock.enabled,
+        lock_expire: lock.expire,
+        lock_wait_time: lock.wait_time,
+        lock_retries: lock.retries,
+        summary: Summary {
+            mode,
+            key_prefix,
+            tls: first.tls,
+            verify: first.tls && settings.tls.verify,
+            auth: first.auth(),
+            database: if settings.cluster {
+                servers.iter().find_map(|s| s.database)
+            } else {
+                first.database
+            },
             persistent: settings.persistent,
             locking: lock.enabled,
         },
@@ -186,6 +254,8 @@ fn cluster(
     common_query(&mut query, settings, first.tls, Handler::Cluster);
     Ok(SessionConfig {
         save_handler: "rediscluster",
+        handler: SessionHandler::Phpredis,
+        handler_config: None,
         strict_mode: settings.strict_mode,
         save_path: Secret::new(query.join("&")),
         locking: false,
@@ -675,5 +745,35 @@ mod tests {
         )
         .unwrap();
         assert_eq!(config.summary.key_prefix, "mine:");
+    }
+
+    #[test]
+    fn the_buildpack_handler_keeps_the_password_out_of_the_save_path() {
+        let mut settings = Settings::default();
+        settings.handler = SessionHandler::Buildpack;
+        let servers = parse_servers("rediss://app:Sekr1tPW@h:1/2,redis://:Sekr1tPW@g:2").unwrap();
+        let config = derive_for(&servers, &settings, Some("ns")).unwrap();
+        assert_eq!(config.handler, SessionHandler::Buildpack);
+        assert!(!config.save_path.expose().contains("Sekr1t"));
+        assert!(!config.save_path.expose().contains("auth"));
+        assert!(
+            config
+                .handler_config
+                .unwrap()
+                .expose()
+                .contains("53656b7231745057")
+        );
+        // Shards lock and keep the namespace: the lock and data of a session share a slot.
+        assert_eq!(config.summary.mode, Mode::Shards(2));
+        assert!(config.summary.locking);
+        assert_eq!(config.summary.key_prefix, "PHPREDIS_SESSION:ns:");
+        settings.cluster = true;
+        let config = derive_for(&servers[..1], &settings, Some("ns")).unwrap();
+        assert_eq!(config.summary.mode, Mode::Cluster(1));
+        assert!(config.locking, "the buildpack's handler locks on a cluster");
+        assert_eq!(
+            derive_for(&servers, &settings, None),
+            Err(UrlError::ClusterMixed)
+        );
     }
 }

@@ -19,6 +19,17 @@ pub(crate) const LOCK_EXPIRE: &str = "PHP_REDIS_SESSIONS_LOCK_EXPIRE";
 pub(crate) const LOCK_WAIT_TIME: &str = "PHP_REDIS_SESSIONS_LOCK_WAIT_TIME";
 pub(crate) const LOCK_RETRIES: &str = "PHP_REDIS_SESSIONS_LOCK_RETRIES";
 pub(crate) const STRICT_MODE: &str = "PHP_REDIS_SESSIONS_STRICT_MODE";
+pub(crate) const HANDLER: &str = "PHP_REDIS_SESSIONS_HANDLER";
+
+/// Which session handler keeps the sessions in Redis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionHandler {
+    /// phpredis' own (`session.save_handler = redis`), configured by the save path.
+    Phpredis,
+    /// The buildpack's (files/session-handler.php): two round trips for a locked request,
+    /// locking with shards and clusters, and no password in `session.save_path`.
+    Buildpack,
+}
 
 #[derive(Debug, Clone, PartialEq)]
 #[allow(
@@ -37,6 +48,7 @@ pub struct Settings {
     pub prefix: Option<String>,
     /// PHP's `session.use_strict_mode`: a session id a client makes up is refused.
     pub strict_mode: bool,
+    pub handler: SessionHandler,
     /// Connect timeout in seconds (phpredis' session default is 86400, which hangs requests).
     pub timeout: f64,
     pub read_timeout: f64,
@@ -73,6 +85,7 @@ impl Default for Settings {
             persistent: true,
             prefix: None,
             strict_mode: true,
+            handler: SessionHandler::Phpredis,
             timeout: 5.0,
             read_timeout: 5.0,
             lock: LockSettings {
@@ -100,6 +113,8 @@ enum Kind {
     VarName(fn(&mut Settings) -> &mut Option<String>),
     /// Any text.
     Text(fn(&mut Settings) -> &mut Option<String>),
+    /// `phpredis` or `buildpack`.
+    Handler(fn(&mut Settings) -> &mut SessionHandler),
     Flag(fn(&mut Settings) -> &mut bool),
     /// Seconds above 0, at most a day.
     Seconds(fn(&mut Settings) -> &mut f64),
@@ -121,6 +136,7 @@ const TABLE: &[(&str, Kind)] = &[
     (PERSISTENT, Kind::Flag(|s| &mut s.persistent)),
     (LOCKING, Kind::Flag(|s| &mut s.lock.enabled)),
     (STRICT_MODE, Kind::Flag(|s| &mut s.strict_mode)),
+    (HANDLER, Kind::Handler(|s| &mut s.handler)),
     (TLS_CA_FILE, Kind::Text(|s| &mut s.tls.ca_file)),
     (PREFIX, Kind::Text(|s| &mut s.prefix)),
     (TIMEOUT, Kind::Seconds(|s| &mut s.timeout)),
@@ -201,6 +217,13 @@ fn apply(
             ));
         }
         Kind::Text(field) => *field(settings) = Some(value),
+        Kind::Handler(field) => {
+            *field(settings) = match value.to_ascii_lowercase().as_str() {
+                "phpredis" => SessionHandler::Phpredis,
+                "buildpack" => SessionHandler::Buildpack,
+                _ => return Err(("phpredis or buildpack", "phpredis".to_string())),
+            };
+        }
         Kind::Flag(field) => {
             let target = field(settings);
             *target = parse_flag(&value).ok_or_else(|| {
@@ -303,6 +326,7 @@ mod tests {
             (LOCK_WAIT_TIME, "5000"),
             (LOCK_RETRIES, "12000"),
             (STRICT_MODE, "off"),
+            (HANDLER, "Buildpack"),
         ]);
         assert!(invalid.is_empty(), "{invalid:?}");
         assert_eq!(
@@ -318,6 +342,7 @@ mod tests {
                 persistent: false,
                 prefix: Some("myapp:".into()),
                 strict_mode: false,
+                handler: SessionHandler::Buildpack,
                 timeout: 2.5,
                 read_timeout: 10.0,
                 lock: LockSettings {
@@ -371,6 +396,7 @@ mod tests {
             (LOCK_WAIT_TIME, "99999999999"),
             (LOCK_RETRIES, "-1"),
             (LOCK_RETRIES, "0"),
+            (HANDLER, "pipelined"),
         ];
         for (name, value) in cases {
             let (settings, invalid) = read_from(&[(name, value)]);

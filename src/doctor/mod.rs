@@ -11,6 +11,7 @@ mod report;
 
 use crate::boot::{self, Outcome};
 use crate::config::save_path::Mode;
+use crate::config::settings::SessionHandler;
 use crate::env::ProcessEnv;
 use crate::layout;
 use probe::Cause;
@@ -39,7 +40,11 @@ pub fn run() -> u8 {
                 }
                 Some(answer) => {
                     lines.extend(report::probe(servers, cluster, &answer));
-                    match probe::verdict(servers, cluster, config.save_handler, &answer) {
+                    let handler = match config.handler {
+                        SessionHandler::Buildpack => "buildpack",
+                        SessionHandler::Phpredis => config.save_handler,
+                    };
+                    match probe::verdict(servers, cluster, handler, &answer) {
                         None => {
                             lines.push(report::ok());
                             0

@@ -7,7 +7,7 @@ use super::probe::{Cause, ErrorKind, ProbeResult};
 use crate::boot::{Decision, Outcome};
 use crate::config::redis_url::{AuthKind, Server};
 use crate::config::save_path::{Mode, SessionConfig};
-use crate::config::settings::{Settings, format_seconds};
+use crate::config::settings::{SessionHandler, Settings, format_seconds};
 use crate::log::BOOT_TAG;
 use crate::messages;
 
@@ -39,7 +39,7 @@ pub(super) fn decision(decision: &Decision) -> Vec<String> {
 
 fn redis_rows(config: &SessionConfig, servers: &[Server], settings: &Settings) -> Vec<String> {
     let summary = &config.summary;
-    let mut lines = vec![row("Sessions", &sessions(summary.mode))];
+    let mut lines = vec![row("Sessions", &sessions(summary.mode, config.handler))];
     for server in servers {
         let weight = match (summary.mode, server.weight) {
             (Mode::Shards(_), Some(weight)) => format!(", weight {weight}"),
@@ -78,11 +78,15 @@ fn redis_rows(config: &SessionConfig, servers: &[Server], settings: &Settings) -
     lines
 }
 
-fn sessions(mode: Mode) -> String {
+fn sessions(mode: Mode, handler: SessionHandler) -> String {
+    let native = |save_handler: &str| match handler {
+        SessionHandler::Phpredis => format!("save_handler {save_handler}"),
+        SessionHandler::Buildpack => "the buildpack's session handler".to_string(),
+    };
     match mode {
-        Mode::Single => "Redis, one server (save_handler redis)".to_string(),
-        Mode::Shards(n) => format!("Redis, sharded over {n} servers (save_handler redis)"),
-        Mode::Cluster(n) => format!("Redis Cluster, {n} seed(s) (save_handler rediscluster)"),
+        Mode::Single => format!("Redis, one server ({})", native("redis")),
+        Mode::Shards(n) => format!("Redis, sharded over {n} servers ({})", native("redis")),
+        Mode::Cluster(n) => format!("Redis Cluster, {n} seed(s) ({})", native("rediscluster")),
     }
 }
 

@@ -200,6 +200,7 @@ fn named_rules() {
         "config::redis_url",
         "config::save_path",
         "config::secret",
+        "config::handler",
     ];
     for module in pure {
         for import in imports(module) {

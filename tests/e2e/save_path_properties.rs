@@ -4,7 +4,7 @@
 //! once in Rust over many generated cases and once by a real PHP over a batch.
 
 use crate::support::url_encode_bytes;
-use php_redis_sessions::core::{self as session_config, Installed, Settings};
+use php_redis_sessions::core::{self as session_config, HandlerFiles, Installed, Settings};
 use php_redis_sessions::env::Vars;
 use proptest::prelude::*;
 use std::process::Command;
@@ -145,14 +145,33 @@ proptest! {
     }
 
     #[test]
-    fn boot_never_panics(url in any::<String>(), scan in any::<Option<String>>(), timeout in any::<String>()) {
-        let mut vars = vec![("REDIS_URL", url.as_str()), ("PHP_REDIS_SESSIONS_TIMEOUT", timeout.as_str())];
+    fn boot_never_panics(
+        url in prop_oneof![any::<String>(), "rediss?://(:[a-z%]{1,8}@)?h[0-9]?(:[0-9]{1,5})?(/[0-9]{1,2})?"],
+        scan in any::<Option<String>>(),
+        timeout in any::<String>(),
+        handler in prop_oneof![Just("buildpack".to_string()), Just("phpredis".to_string()), any::<String>()],
+    ) {
+        let mut vars = vec![
+            ("REDIS_URL", url.as_str()),
+            ("PHP_REDIS_SESSIONS_TIMEOUT", timeout.as_str()),
+            ("PHP_REDIS_SESSIONS_HANDLER", handler.as_str()),
+        ];
         if let Some(scan) = &scan {
             vars.push(("PHP_INI_SCAN_DIR", scan.as_str()));
         }
-        let plan = session_config::plan(&Vars::new(vars), &Installed { ini_dir: Some("/app/.php-redis-sessions/conf.d".into()), namespace: None, phpredis_major: None });
-        // Either sessions go to Redis (all variables set) or nothing is set at all.
-        prop_assert!(plan.vars.is_empty() || plan.vars.len() == 7);
+        let installed = Installed {
+            ini_dir: Some("/app/.php-redis-sessions/conf.d".into()),
+            handler: Some(HandlerFiles {
+                php: "/app/.php-redis-sessions/php/session-handler.php".into(),
+                ini_dir: "/app/.php-redis-sessions/conf.d-handler".into(),
+            }),
+            ..Installed::default()
+        };
+        let plan = session_config::plan(&Vars::new(vars), &installed);
+        // Either sessions go to Redis (all variables set: the session ini's eight and
+        // PHP_INI_SCAN_DIR, and the buildpack handler's two more) or nothing is set.
+        let expected = if handler.eq_ignore_ascii_case("buildpack") { 11 } else { 9 };
+        prop_assert!(plan.vars.is_empty() || plan.vars.len() == expected, "{:?}", plan.vars);
     }
 }
 

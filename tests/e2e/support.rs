@@ -75,6 +75,15 @@ impl Slug {
     pub(crate) fn session_key(&self, id: &str) -> String {
         session_key(&self.path().join(".php-redis-sessions"), id)
     }
+
+    /// The key the buildpack's own handler keeps session `id` under for this app: the
+    /// id in braces, a hash tag that keeps the session and its lock in one slot.
+    pub(crate) fn handler_session_key(&self, id: &str) -> String {
+        format!(
+            "PHPREDIS_SESSION:{}:{{{id}}}",
+            namespace(&self.path().join(".php-redis-sessions"))
+        )
+    }
 }
 
 /// The namespace the build gave the app, from beside `conf.d/` in `root` (the slug's
@@ -310,6 +319,12 @@ pub(crate) trait Web {
     /// session for 30 ms while it adds a visit; checks that every request was served by
     /// phpredis' handler and returns what a last request then saw.
     fn concurrent_visits(&self, concurrency: u32) -> Visits {
+        self.concurrent_visits_through(concurrency, "redis")
+    }
+
+    /// [`Web::concurrent_visits`], served by the handler PHP calls `save_handler`
+    /// (`user` for the buildpack's own).
+    fn concurrent_visits_through(&self, concurrency: u32, save_handler: &str) -> Visits {
         let visits = concurrent_visits(self.port(), concurrency, 30)
             .unwrap_or_else(|e| panic!("{e}\n{}", self.log()));
         assert_eq!(
@@ -319,7 +334,7 @@ pub(crate) trait Web {
             visits.first_failure,
             self.log()
         );
-        assert_eq!(visits.last.save_handler().as_deref(), Some("redis"));
+        assert_eq!(visits.last.save_handler().as_deref(), Some(save_handler));
         visits
     }
 }

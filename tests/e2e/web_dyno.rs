@@ -5,7 +5,8 @@
 //! many requests fail when Redis restarts or dies, that an outage answers within the
 //! timeouts and passes, that the app's own phpredis connections cannot move the sessions,
 //! that new credentials after a restart just work, and how many round trips a request
-//! costs.
+//! costs. Each with phpredis' own session handler (the default) and with the buildpack's
+//! (`PHP_REDIS_SESSIONS_HANDLER=buildpack`).
 
 use crate::support::*;
 use std::time::Duration;
@@ -27,6 +28,38 @@ struct Setup {
 }
 
 const PASSWORD: &str = "Sekr1t-web,&+%";
+
+/// Which session handler the dyno runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Handler {
+    Phpredis,
+    Buildpack,
+}
+
+impl Handler {
+    fn vars(self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            Handler::Phpredis => &[],
+            Handler::Buildpack => &[("PHP_REDIS_SESSIONS_HANDLER", "buildpack")],
+        }
+    }
+
+    /// `session.save_handler` once it is in place.
+    fn save_handler(self) -> &'static str {
+        match self {
+            Handler::Phpredis => "redis",
+            Handler::Buildpack => "user",
+        }
+    }
+
+    /// The key of session `id` in this handler.
+    fn key(self, slug: &Slug, id: &str) -> String {
+        match self {
+            Handler::Phpredis => slug.session_key(id),
+            Handler::Buildpack => slug.handler_session_key(id),
+        }
+    }
+}
 
 impl Setup {
     fn new(rt: &Runtime, tls: bool) -> Setup {
@@ -79,6 +112,27 @@ impl Setup {
         all.extend_from_slice(vars);
         WebDyno::start(rt, self.slug.path(), &all, frontend, workers)
     }
+
+    /// A dyno with `handler` (and `vars`).
+    fn dyno_with(
+        &self,
+        rt: &Runtime,
+        handler: Handler,
+        frontend: Frontend,
+        workers: u32,
+        vars: &[(&str, &str)],
+    ) -> WebDyno {
+        let mut all = handler.vars().to_vec();
+        all.extend_from_slice(vars);
+        let dyno = self.dyno(rt, frontend, workers, &all);
+        if handler == Handler::Buildpack {
+            let (status, _, body) = dyno.get("/", None);
+            let answer: serde_json::Value = serde_json::from_str(body.trim())
+                .unwrap_or_else(|_| panic!("{status} {body}{}", dyno.log()));
+            assert_eq!(answer["save_handler"], "user", "{}", dyno.log());
+        }
+        dyno
+    }
 }
 
 fn visits(body: &str) -> Option<u64> {
@@ -91,36 +145,52 @@ fn visits(body: &str) -> Option<u64> {
 /// 40 requests at once on one session through php-fpm: none of their visits is lost,
 /// the session is under the expected key, and the dyno's log has no warning and no
 /// secret.
-fn concurrent_requests(rt: &Runtime, frontend: Frontend, tls: bool) {
+fn concurrent_requests(rt: &Runtime, handler: Handler, frontend: Frontend, tls: bool) {
     let setup = Setup::new(rt, tls);
-    let dyno = setup.dyno(rt, frontend, 4, &[]);
-    let visits = dyno.concurrent_visits(40);
+    let dyno = setup.dyno_with(rt, handler, frontend, 4, &[]);
+    let visits = dyno.concurrent_visits_through(40, handler.save_handler());
     let log = dyno.log();
     assert_eq!(visits.lost, 0, "writes were lost: {log}");
     let last = visits.last.json().unwrap();
     let id = last["session_id"].as_str().unwrap();
     assert_eq!(
-        setup.redis.get(0, &setup.slug.session_key(id)).as_deref(),
+        setup.redis.get(0, &handler.key(&setup.slug, id)).as_deref(),
         Some("visits|i:42;")
+    );
+    assert!(
+        setup.redis.keys(0).iter().all(|key| !key.ends_with("lock")),
+        "a lock was left behind"
     );
     assert!(!log.contains("Warning"), "{log}");
     assert_no_secret("the dyno's log", &log, &[PASSWORD]);
 }
 
 fn nginx_concurrent_requests(rt: &Runtime) {
-    concurrent_requests(rt, Frontend::Nginx, false);
+    concurrent_requests(rt, Handler::Phpredis, Frontend::Nginx, false);
 }
 
 fn apache_concurrent_requests(rt: &Runtime) {
-    concurrent_requests(rt, Frontend::Apache, false);
+    concurrent_requests(rt, Handler::Phpredis, Frontend::Apache, false);
 }
 
 fn nginx_concurrent_requests_over_tls(rt: &Runtime) {
-    concurrent_requests(rt, Frontend::Nginx, true);
+    concurrent_requests(rt, Handler::Phpredis, Frontend::Nginx, true);
 }
 
 fn apache_concurrent_requests_over_tls(rt: &Runtime) {
-    concurrent_requests(rt, Frontend::Apache, true);
+    concurrent_requests(rt, Handler::Phpredis, Frontend::Apache, true);
+}
+
+fn buildpack_handler_nginx_concurrent_requests(rt: &Runtime) {
+    concurrent_requests(rt, Handler::Buildpack, Frontend::Nginx, false);
+}
+
+fn buildpack_handler_apache_concurrent_requests_over_tls(rt: &Runtime) {
+    concurrent_requests(rt, Handler::Buildpack, Frontend::Apache, true);
+}
+
+fn buildpack_handler_nginx_concurrent_requests_over_tls(rt: &Runtime) {
+    concurrent_requests(rt, Handler::Buildpack, Frontend::Nginx, true);
 }
 
 /// Requests on one session after `event`, each checked to see one visit more than the
@@ -151,9 +221,17 @@ fn requests_after(dyno: &WebDyno, count: u32, event: impl FnOnce()) -> (u32, Dur
 /// Redis restarted under load (every connection closed): no request fails, on either
 /// phpredis, over TCP and TLS.
 fn redis_restart_fails_no_request(rt: &Runtime) {
+    restart_fails_no_request(rt, Handler::Phpredis);
+}
+
+fn buildpack_handler_redis_restart_fails_no_request(rt: &Runtime) {
+    restart_fails_no_request(rt, Handler::Buildpack);
+}
+
+fn restart_fails_no_request(rt: &Runtime, handler: Handler) {
     for tls in [false, true] {
         let setup = Setup::new(rt, tls);
-        let dyno = setup.dyno(rt, Frontend::Nginx, 4, &[]);
+        let dyno = setup.dyno_with(rt, handler, Frontend::Nginx, 4, &[]);
         let (failed, _) = requests_after(&dyno, 24, || setup.proxy.cut());
         assert_eq!(failed, 0, "tls {tls}: {}", dyno.log());
         assert_no_secret("the dyno's log", &dyno.log(), &[PASSWORD]);
@@ -165,17 +243,32 @@ fn redis_restart_fails_no_request(rt: &Runtime) {
 /// best phpredis' own handler does with either liveness setting it gets by default (on
 /// phpredis 5.3 with the check off, no request would succeed again).
 fn silent_redis_death_fails_one_request_per_worker(rt: &Runtime) {
+    silent_redis_death(rt, Handler::Phpredis);
+}
+
+/// The buildpack's handler replaces a kept connection that fails once: after a silent
+/// death, no request fails; the first of each worker waits out the read timeout.
+fn buildpack_handler_silent_redis_death_fails_no_request(rt: &Runtime) {
+    silent_redis_death(rt, Handler::Buildpack);
+}
+
+fn silent_redis_death(rt: &Runtime, handler: Handler) {
     let setup = Setup::new(rt, false);
     let workers = 4;
-    let dyno = setup.dyno(
+    let dyno = setup.dyno_with(
         rt,
+        handler,
         Frontend::Nginx,
         workers,
         &[("PHP_REDIS_SESSIONS_READ_TIMEOUT", "1")],
     );
     let (failed, slowest) = requests_after(&dyno, 24, || setup.proxy.silence());
+    let expected = match handler {
+        Handler::Phpredis => 1..=workers,
+        Handler::Buildpack => 0..=0,
+    };
     assert!(
-        (1..=workers).contains(&failed),
+        expected.contains(&failed),
         "{failed} failed: {}",
         dyno.log()
     );
@@ -189,10 +282,23 @@ fn silent_redis_death_fails_one_request_per_worker(rt: &Runtime) {
 /// them, here 1 s each); and once Redis is back, the sessions carry on where they were,
 /// with their data.
 fn outage_answers_in_time_and_passes(rt: &Runtime) {
+    outage_answers_in_time(rt, Handler::Phpredis);
+}
+
+/// The same with the buildpack's handler, whose one step (a lock-and-read that fails
+/// ends the request's session) tries twice when connections are kept (the first may be
+/// one that died since the last request): at most two timeouts, 1 s each here. Its
+/// warnings never quote a password: it is in no ini setting PHP could quote.
+fn buildpack_handler_outage_answers_in_time_and_passes(rt: &Runtime) {
+    outage_answers_in_time(rt, Handler::Buildpack);
+}
+
+fn outage_answers_in_time(rt: &Runtime, handler: Handler) {
     for outage in [Outage::Refused, Outage::Unreachable] {
         let setup = Setup::new(rt, false);
-        let dyno = setup.dyno(
+        let dyno = setup.dyno_with(
             rt,
+            handler,
             Frontend::Nginx,
             2,
             &[
@@ -207,14 +313,16 @@ fn outage_answers_in_time_and_passes(rt: &Runtime) {
         setup.proxy.outage(outage);
         for _ in 0..4 {
             let response = dyno.request("/", Some(&cookie));
-            let limit = match outage {
-                Outage::Refused => Duration::from_secs(1),
-                Outage::Unreachable => Duration::from_secs(5),
+            let limit = match (outage, handler) {
+                (Outage::Refused, _) => Duration::from_secs(1),
+                (Outage::Unreachable, Handler::Phpredis) => Duration::from_secs(5),
+                (Outage::Unreachable, Handler::Buildpack) => Duration::from_millis(2500),
             };
             assert!(
                 response.elapsed < limit,
-                "{outage:?}: {:?}",
-                response.elapsed
+                "{outage:?}: {:?}\n{}",
+                response.elapsed,
+                dyno.log()
             );
         }
         setup.proxy.heal();
@@ -227,6 +335,14 @@ fn outage_answers_in_time_and_passes(rt: &Runtime) {
             }
         }
         assert_eq!(resumed, Some(3), "{outage:?}: {}", dyno.log());
+        let log = dyno.log();
+        if handler == Handler::Buildpack {
+            assert!(
+                log.contains("php-redis-sessions: Redis could not be reached"),
+                "{log}"
+            );
+        }
+        assert_no_secret("the dyno's log", &log, &[PASSWORD]);
     }
 }
 
@@ -235,10 +351,19 @@ fn outage_answers_in_time_and_passes(rt: &Runtime) {
 /// handler's persistent connections have an id of their own. (Without it, every session
 /// of these 8 requests landed in database 3.)
 fn app_pconnect_does_not_move_sessions(rt: &Runtime) {
+    pconnect_does_not_move_sessions(rt, Handler::Phpredis);
+}
+
+fn buildpack_handler_app_pconnect_does_not_move_sessions(rt: &Runtime) {
+    pconnect_does_not_move_sessions(rt, Handler::Buildpack);
+}
+
+fn pconnect_does_not_move_sessions(rt: &Runtime, handler: Handler) {
     let setup = Setup::new(rt, false);
     let port = setup.proxy.port.to_string();
-    let dyno = setup.dyno(
+    let dyno = setup.dyno_with(
         rt,
+        handler,
         Frontend::Nginx,
         1,
         &[
@@ -262,15 +387,24 @@ fn app_pconnect_does_not_move_sessions(rt: &Runtime) {
             .filter(|key| key.starts_with("PHPREDIS_SESSION:"))
             .count()
     };
-    assert_eq!((sessions(0), sessions(3)), (8, 0));
+    let extra = usize::from(handler == Handler::Buildpack); // dyno_with's first visit
+    assert_eq!((sessions(0), sessions(3)), (8 + extra, 0));
     assert_eq!(setup.redis.keys(3), ["app-cache"]);
 }
 
 /// Credentials rotated: Redis takes a new password, the config var changes and the dyno
 /// restarts (as Heroku does): the sessions carry on.
 fn credential_rotation_after_restart(rt: &Runtime) {
+    rotation_after_restart(rt, Handler::Phpredis);
+}
+
+fn buildpack_handler_credential_rotation_after_restart(rt: &Runtime) {
+    rotation_after_restart(rt, Handler::Buildpack);
+}
+
+fn rotation_after_restart(rt: &Runtime, handler: Handler) {
     let setup = Setup::new(rt, false);
-    let dyno = setup.dyno(rt, Frontend::Nginx, 2, &[]);
+    let dyno = setup.dyno_with(rt, handler, Frontend::Nginx, 2, &[]);
     let (_, cookie, _) = dyno.get("/", None);
     let cookie = cookie.unwrap();
     drop(dyno);
@@ -281,13 +415,12 @@ fn credential_rotation_after_restart(rt: &Runtime) {
         url_encode(&rotated),
         setup.proxy.port
     );
-    let dyno = WebDyno::start(
-        rt,
-        setup.slug.path(),
-        &[("REDIS_URL", &url), ("PHP_INI_SCAN_DIR", &setup.scan_dir)],
-        Frontend::Nginx,
-        2,
-    );
+    let mut vars = vec![
+        ("REDIS_URL", url.as_str()),
+        ("PHP_INI_SCAN_DIR", &setup.scan_dir),
+    ];
+    vars.extend_from_slice(handler.vars());
+    let dyno = WebDyno::start(rt, setup.slug.path(), &vars, Frontend::Nginx, 2);
     let (status, _, body) = dyno.get("/", Some(&cookie));
     assert_eq!((status, visits(&body)), (200, Some(2)), "{}", dyno.log());
     assert_no_secret("the dyno's log", &dyno.log(), &[PASSWORD, &rotated]);
@@ -331,6 +464,23 @@ fn round_trips_per_request(rt: &Runtime) {
     assert_eq!(round_trips(&setup, &dyno), (6.0, 5.0));
 }
 
+/// The buildpack's handler: two round trips for any request, strict mode or not (the
+/// login pipelined with a script that checks the id, locks and reads, then one that
+/// checks the lock, writes or refreshes the expiry, and unlocks).
+fn buildpack_handler_round_trips_per_request(rt: &Runtime) {
+    let setup = Setup::new(rt, false);
+    for strict in ["1", "0"] {
+        let dyno = setup.dyno_with(
+            rt,
+            Handler::Buildpack,
+            Frontend::Nginx,
+            1,
+            &[("PHP_REDIS_SESSIONS_STRICT_MODE", strict)],
+        );
+        assert_eq!(round_trips(&setup, &dyno), (2.0, 2.0), "strict {strict}");
+    }
+}
+
 in_both_runtimes!(
     nginx_concurrent_requests,
     apache_concurrent_requests,
@@ -342,4 +492,13 @@ in_both_runtimes!(
     app_pconnect_does_not_move_sessions,
     credential_rotation_after_restart,
     round_trips_per_request,
+    buildpack_handler_nginx_concurrent_requests,
+    buildpack_handler_apache_concurrent_requests_over_tls,
+    buildpack_handler_nginx_concurrent_requests_over_tls,
+    buildpack_handler_redis_restart_fails_no_request,
+    buildpack_handler_silent_redis_death_fails_no_request,
+    buildpack_handler_outage_answers_in_time_and_passes,
+    buildpack_handler_app_pconnect_does_not_move_sessions,
+    buildpack_handler_credential_rotation_after_restart,
+    buildpack_handler_round_trips_per_request,
 );
