@@ -1,6 +1,7 @@
 //! Beyond one Redis: sessions sharded over several independent servers (the `redis`
 //! handler's server list, with locking) and a real Redis Cluster of three masters (the
-//! `rediscluster` handler), each through a booted dyno and real PHP.
+//! `rediscluster` handler), each through a booted dyno and real PHP; and both with the
+//! buildpack's own handler, which locks on either under the app's key prefix.
 
 use crate::support::*;
 use std::ffi::OsStr;
@@ -297,11 +298,150 @@ fn cluster_with_every_master_as_a_seed(rt: &Runtime) {
     assert_cluster_sessions(rt, &cluster, &url, &password, "seeds", "myapp:sessions:");
 }
 
+const BUILDPACK_HANDLER: (&str, &str) = ("PHP_REDIS_SESSIONS_HANDLER", "buildpack");
+
+/// The keys `prefix{id}` of the buildpack's handler for `visit_many`'s sessions with
+/// `prefix`, in database `db`.
+fn handler_keys(redis: &Redis, db: u32, key_prefix: &str, prefix: &str) -> usize {
+    let keys = redis.keys(db);
+    let ours: Vec<&String> = keys
+        .iter()
+        .filter(|key| key.ends_with(&format!("-{prefix}}}")))
+        .collect();
+    assert!(
+        ours.iter()
+            .all(|key| key.starts_with(&format!("{key_prefix}{{"))),
+        "{ours:?}"
+    );
+    assert!(
+        keys.iter().all(|key| !key.ends_with(":lock")),
+        "a lock was left behind: {keys:?}"
+    );
+    ours.len()
+}
+
+/// What the doctor says about a working setup of the buildpack's handler.
+fn assert_doctor_sees_the_handler(
+    rt: &Runtime,
+    slug: &Path,
+    vars: &[(&str, &str)],
+    key_prefix: &str,
+) {
+    let doctor = dyno_run(rt, slug, vars, "php-redis-sessions doctor");
+    assert_eq!(doctor.code, Some(0), "{}", doctor.all());
+    for expected in [
+        "(the buildpack's session handler)".to_string(),
+        "Locking       on".to_string(),
+        format!("Key prefix    {key_prefix}"),
+    ] {
+        assert!(
+            doctor.stdout.contains(&expected),
+            "{expected}: {}",
+            doctor.stdout
+        );
+    }
+}
+
+/// The buildpack's handler over three shards, each logging in as an ACL user into
+/// database 2: every session on one shard, all shards used, the app's namespaced prefix
+/// kept, locks taken and released (40 concurrent requests through php-fpm lose nothing),
+/// boot silent (phpredis' handler would drop the prefix to lock).
+fn buildpack_handler_shards_keep_the_prefix_and_lock(rt: &Runtime) {
+    let password = format!("{SECRET_MARKER}-acl shards");
+    let servers: Vec<Redis> = (0..3).map(|_| Redis::start_in(rt)).collect();
+    for server in &servers {
+        server.add_user("app", &password);
+    }
+    let url = servers
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            format!(
+                "redis://app:{}@127.0.0.1:{}/2?weight={}",
+                url_encode(&password),
+                s.port,
+                i + 1
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(",");
+    let slug = build(&Buildpack::assemble(), &repo_dir().join("example"), &[]);
+    let key_prefix = format!(
+        "PHPREDIS_SESSION:{}:",
+        namespace(&slug.path().join(".php-redis-sessions"))
+    );
+    let vars = [("REDIS_URL", url.as_str()), BUILDPACK_HANDLER];
+    let (first, ran) = visit_many(rt, slug.path(), &vars, "bpshard", true);
+    assert_eq!(ran.stderr, "");
+    assert!(first.iter().all(|v| *v == Some(1)), "{first:?}");
+    let (second, _) = visit_many(rt, slug.path(), &vars, "bpshard", false);
+    assert!(second.iter().all(|v| *v == Some(2)), "{second:?}");
+    let per_server: Vec<usize> = servers
+        .iter()
+        .map(|s| handler_keys(s, 2, &key_prefix, "bpshard"))
+        .collect();
+    assert_eq!(per_server.iter().sum::<usize>(), COUNT, "{per_server:?}");
+    assert!(per_server.iter().all(|n| *n > 0), "{per_server:?}");
+    assert!(servers.iter().all(|s| s.keys(0).is_empty()));
+
+    let dyno = WebDyno::start(rt, slug.path(), &vars, Frontend::Nginx, 4);
+    let visits = dyno.concurrent_visits_through(40, "user");
+    assert_eq!(visits.lost, 0, "writes were lost: {}", dyno.log());
+    assert_no_secret("the dyno's log", &dyno.log(), &[&password]);
+    assert_doctor_sees_the_handler(rt, slug.path(), &vars, &key_prefix);
+}
+
+/// The buildpack's handler on a Redis Cluster of three masters: it locks (phpredis'
+/// cluster handler cannot), 40 concurrent requests through php-fpm lose nothing, the
+/// sessions spread over the slots under the app's prefix.
+fn buildpack_handler_locks_on_a_cluster(rt: &Runtime) {
+    let password = format!("{SECRET_MARKER}-bp-cluster");
+    let cluster = Cluster::start(rt, None, &password);
+    let url = format!(
+        "redis://:{}@127.0.0.1:{}",
+        url_encode(&password),
+        cluster.nodes[0].port
+    );
+    let slug = build(&Buildpack::assemble(), &repo_dir().join("example"), &[]);
+    let key_prefix = format!(
+        "PHPREDIS_SESSION:{}:",
+        namespace(&slug.path().join(".php-redis-sessions"))
+    );
+    let vars = [
+        ("REDIS_URL", url.as_str()),
+        ("PHP_REDIS_SESSIONS_CLUSTER", "1"),
+        BUILDPACK_HANDLER,
+    ];
+    let (first, ran) = visit_many(rt, slug.path(), &vars, "bpcluster", true);
+    assert_eq!(
+        ran.stderr, "",
+        "no notice: the cluster's sessions are locked"
+    );
+    assert!(first.iter().all(|v| *v == Some(1)), "{first:?}");
+    let (second, _) = visit_many(rt, slug.path(), &vars, "bpcluster", false);
+    assert!(second.iter().all(|v| *v == Some(2)), "{second:?}");
+    let per_node: Vec<usize> = cluster
+        .nodes
+        .iter()
+        .map(|n| handler_keys(n, 0, &key_prefix, "bpcluster"))
+        .collect();
+    assert_eq!(per_node.iter().sum::<usize>(), COUNT, "{per_node:?}");
+    assert!(per_node.iter().all(|n| *n > 0), "{per_node:?}");
+
+    let dyno = WebDyno::start(rt, slug.path(), &vars, Frontend::Nginx, 4);
+    let visits = dyno.concurrent_visits_through(40, "user");
+    assert_eq!(visits.lost, 0, "writes were lost: {}", dyno.log());
+    assert_no_secret("the dyno's log", &dyno.log(), &[&password]);
+    assert_doctor_sees_the_handler(rt, slug.path(), &vars, &key_prefix);
+}
+
 in_both_runtimes!(
     sharding_spreads_sessions_over_all_servers,
     sharding_loses_no_write_under_concurrency,
     cluster_sessions_spread_over_the_slots,
     cluster_with_every_master_as_a_seed,
+    buildpack_handler_shards_keep_the_prefix_and_lock,
+    buildpack_handler_locks_on_a_cluster,
 );
 
 /// A TLS cluster (`tls-cluster yes`, self-signed): phpredis 6 reaches it through `rediss://`.
@@ -324,4 +464,42 @@ fn tls_cluster_on_phpredis6() {
         "tlscluster",
         "PHPREDIS_CLUSTER_SESSION:",
     );
+}
+
+/// The buildpack's handler on a TLS cluster (phpredis 6): `RedisCluster` takes the SSL
+/// options themselves.
+#[test]
+fn buildpack_handler_on_a_tls_cluster_on_phpredis6() {
+    let rt = Runtime::trixie();
+    let tls = TlsFiles::create();
+    let password = format!("{SECRET_MARKER}-bp-tls-cluster");
+    let cluster = Cluster::start(&rt, Some(&tls), &password);
+    let url = format!(
+        "rediss://:{}@127.0.0.1:{}",
+        url_encode(&password),
+        cluster.nodes[0].tls_port
+    );
+    let slug = build(&Buildpack::assemble(), &repo_dir().join("example"), &[]);
+    let key_prefix = format!(
+        "PHPREDIS_SESSION:{}:",
+        namespace(&slug.path().join(".php-redis-sessions"))
+    );
+    let vars = [
+        ("REDIS_URL", url.as_str()),
+        ("PHP_REDIS_SESSIONS_CLUSTER", "1"),
+        BUILDPACK_HANDLER,
+    ];
+    let (first, ran) = visit_many(&rt, slug.path(), &vars, "bptls", true);
+    assert_eq!(ran.stderr, "");
+    assert!(first.iter().all(|v| *v == Some(1)), "{first:?}");
+    let per_node: usize = cluster
+        .nodes
+        .iter()
+        .map(|n| handler_keys(n, 0, &key_prefix, "bptls"))
+        .sum();
+    assert_eq!(per_node, COUNT);
+    let dyno = WebDyno::start(&rt, slug.path(), &vars, Frontend::Nginx, 4);
+    let visits = dyno.concurrent_visits_through(40, "user");
+    assert_eq!(visits.lost, 0, "writes were lost: {}", dyno.log());
+    assert_no_secret("the dyno's log", &dyno.log(), &[&password]);
 }
