@@ -15,6 +15,13 @@ ensure_packages() {
   compgen -G '/usr/sbin/php-fpm*' >/dev/null || missing+=(php-fpm)
   command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx)
   [ -x /usr/sbin/apache2 ] || missing+=(apache2)
+  # Framework code, as Debian packages it: Symfony's HttpFoundation sessions, Laravel's.
+  [ -e /usr/share/php/Symfony/Component/HttpFoundation/Session/Storage/NativeSessionStorage.php ] ||
+    missing+=(php-symfony-http-foundation)
+  local illuminate
+  for illuminate in session config container; do
+    [ -d "/usr/share/php/Illuminate/${illuminate^}" ] || missing+=("php-illuminate-$illuminate")
+  done
   if [ "${#missing[@]}" -gt 0 ]; then
     echo "==> Installing Debian packages: ${missing[*]}"
     local sudo=()

@@ -20,7 +20,7 @@
 #
 # Environment:
 #   PHP_REDIS_SESSIONS_TRIXIE_ROOT    rootfs location
-#                                     (default /var/cache/php-redis-sessions/trixie-rootfs-v2: the recipe's version)
+#                                     (default /var/cache/php-redis-sessions/trixie-rootfs-v3: the recipe's version)
 #   PHP_REDIS_SESSIONS_TRIXIE_MIRROR  Debian mirror (default: the first Debian mirror of
 #                                     this machine's apt sources, see find_mirror)
 set -eu
@@ -28,17 +28,17 @@ set -o pipefail
 
 # The default location names the recipe's version (STAMP's first word): checkouts with
 # another recipe keep their own runtime instead of rebuilding each other's.
-ROOT=${PHP_REDIS_SESSIONS_TRIXIE_ROOT:-/var/cache/php-redis-sessions/trixie-rootfs-v2}
+ROOT=${PHP_REDIS_SESSIONS_TRIXIE_ROOT:-/var/cache/php-redis-sessions/trixie-rootfs-v3}
 ROOT=${ROOT%/}
 # Found when a build needs it (find_mirror), so that a cached rootfs needs no apt sources.
 MIRROR=${PHP_REDIS_SESSIONS_TRIXIE_MIRROR:-}
 SUITE=trixie
 NO_MIRROR="found no Debian mirror in this machine's apt sources (sources.list, sources.list.d/*.list and *.sources);\
  set PHP_REDIS_SESSIONS_TRIXIE_MIRROR to the URL of a Debian mirror"
-PACKAGES=php8.4-cli,php8.4-fpm,php-redis,redis-server,redis-tools,openssl,ca-certificates,netbase,nginx,apache2
+PACKAGES=php8.4-cli,php8.4-fpm,php-redis,redis-server,redis-tools,openssl,ca-certificates,netbase,nginx,apache2,php-symfony-http-foundation,php-illuminate-session,php-illuminate-config,php-illuminate-container
 MARKER=.php-redis-sessions-ready
 # Bump the version when the build recipe changes: a different stamp forces a rebuild.
-STAMP="v2 $SUITE minbase $PACKAGES"
+STAMP="v3 $SUITE minbase $PACKAGES"
 CHROOT_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 # Runs inside the chroot: cd to $1, then exec the rest.
 # shellcheck disable=SC2016

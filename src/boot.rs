@@ -85,9 +85,10 @@ pub enum Notice {
 pub enum HandlerBlocker {
     /// The build that made this slug or image installed no handler (an older version).
     NotInstalled,
-    /// Symfony's native session storage puts a wrapper of PHP's own handler over any
-    /// handler registered before it: phpredis' handler must be configured in full.
-    Symfony,
+    /// Symfony's native session storage (or Yii 3's session) puts a wrapper of PHP's own
+    /// handler over any handler registered before it: phpredis' handler must be
+    /// configured in full.
+    Framework(Framework),
     /// This file of the app sets `auto_prepend_file` where it replaces the handler's.
     PrependElsewhere { file: String },
 }
@@ -312,8 +313,12 @@ fn url_var(env: &impl Env, settings: &Settings, notices: &mut Vec<Notice>) -> St
 fn handler_blocker(installed: &Installed) -> Option<HandlerBlocker> {
     if installed.handler.is_none() {
         Some(HandlerBlocker::NotInstalled)
-    } else if installed.frameworks.contains(&Framework::Symfony) {
-        Some(HandlerBlocker::Symfony)
+    } else if let Some(framework) = installed
+        .frameworks
+        .iter()
+        .find(|framework| framework.wraps_phps_handler())
+    {
+        Some(HandlerBlocker::Framework(*framework))
     } else {
         installed
             .prepend_elsewhere

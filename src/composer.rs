@@ -60,12 +60,15 @@ pub enum Framework {
     Laravel,
     /// `codeigniter4/framework`: its own session handlers; never PHP's.
     CodeIgniter,
-    /// Symfony's `HttpFoundation` sessions (`symfony/http-foundation`, which the full
-    /// stack and many others use): PHP's session handler, through its native session
+    /// Symfony's `HttpFoundation` sessions (`symfony/http-foundation`, `symfony/symfony`
+    /// or `symfony/framework-bundle`): PHP's session handler, through its native session
     /// storage, which registers a wrapper of PHP's own handler (`\SessionHandler`) over
     /// any other. Not counted in a Laravel app, whose sessions are Laravel's though it
     /// ships the package.
     Symfony,
+    /// Yii 3's sessions (`yiisoft/session`): like Symfony's, a wrapper of PHP's own
+    /// handler registered over any other.
+    Yii3,
 }
 
 impl Framework {
@@ -75,6 +78,7 @@ impl Framework {
             Framework::Laravel => "laravel",
             Framework::CodeIgniter => "codeigniter",
             Framework::Symfony => "symfony",
+            Framework::Yii3 => "yii3",
         }
     }
 
@@ -83,17 +87,32 @@ impl Framework {
             Framework::Laravel,
             Framework::CodeIgniter,
             Framework::Symfony,
+            Framework::Yii3,
         ]
         .into_iter()
         .find(|framework| framework.id() == id.trim())
     }
+
+    /// Whether its sessions never go through PHP's session handler (by default).
+    pub(crate) fn bypasses_phps_handler(self) -> bool {
+        matches!(self, Framework::Laravel | Framework::CodeIgniter)
+    }
+
+    /// Whether it registers a wrapper of PHP's own handler over any other handler, the
+    /// buildpack's included.
+    pub(crate) fn wraps_phps_handler(self) -> bool {
+        matches!(self, Framework::Symfony | Framework::Yii3)
+    }
 }
 
 /// The package that shows each framework.
-pub(crate) const FRAMEWORK_PACKAGES: [(&str, Framework); 3] = [
+pub(crate) const FRAMEWORK_PACKAGES: [(&str, Framework); 6] = [
     ("laravel/framework", Framework::Laravel),
     ("codeigniter4/framework", Framework::CodeIgniter),
     ("symfony/http-foundation", Framework::Symfony),
+    ("symfony/framework-bundle", Framework::Symfony),
+    ("symfony/symfony", Framework::Symfony),
+    ("yiisoft/session", Framework::Yii3),
 ];
 
 /// The frameworks of these packages' names, sorted, each once; Symfony's `HttpFoundation`

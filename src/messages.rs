@@ -7,7 +7,7 @@
 use crate::app::{AppError, ComposerNames, Declined, FileError};
 use crate::boot::{Fallback, HandlerBlocker, Notice};
 use crate::build::{BuildError, Platform};
-use crate::composer::{ComposerError, FileKind, Found};
+use crate::composer::{ComposerError, FileKind, Found, Framework};
 use crate::config::redis_url::UrlError;
 use crate::log::{BUILDPACK_NAME, boot_line};
 use crate::php_check::{CheckFailure, PhpCheck};
@@ -165,6 +165,43 @@ pub(crate) fn notice_text(notice: &Notice) -> String {
     }
 }
 
+/// A framework's sessions, as a user knows them.
+pub(crate) fn framework_sessions(framework: Framework) -> &'static str {
+    match framework {
+        Framework::Laravel => "Laravel",
+        Framework::CodeIgniter => "CodeIgniter 4",
+        Framework::Symfony => "Symfony's HttpFoundation sessions",
+        Framework::Yii3 => "Yii 3's sessions (yiisoft/session)",
+    }
+}
+
+/// The build's warnings for frameworks that keep their sessions away from PHP's handler
+/// by default: what happens, and what to do instead.
+pub(crate) fn framework_warnings(frameworks: &[Framework], lock: &str) -> Vec<String> {
+    frameworks
+        .iter()
+        .filter(|framework| framework.bypasses_phps_handler())
+        .map(|framework| match framework {
+            Framework::Laravel => format!(
+                "{lock} has laravel/framework: Laravel keeps its sessions with its own drivers (SESSION_DRIVER, \
+                 file or database by default), never with PHP's session handler, so this buildpack does not \
+                 move them to Redis; to keep them in Redis, set SESSION_DRIVER=redis \
+                 (heroku config:set SESSION_DRIVER=redis), keep 'url' => env('REDIS_URL') in config/database.php's \
+                 redis 'default' connection and, for Heroku's TLS Redis (self-signed), add to it \
+                 'context' => ['stream' => ['verify_peer' => false, 'verify_peer_name' => false]] \
+                 (with predis: 'ssl' => [the same two keys]); PHP's own sessions, if the app starts any, are in Redis"
+            ),
+            _ => format!(
+                "{lock} has codeigniter4/framework: CodeIgniter 4 keeps its sessions with its own handlers \
+                 (Config\\Session::$driver, FileHandler by default), never with PHP's session handler, so this \
+                 buildpack does not move them to Redis; its RedisHandler cannot turn certificate verification \
+                 off, which Heroku's TLS Redis needs, so use its DatabaseHandler (with Heroku Postgres, say) for \
+                 sessions that outlive a dyno; PHP's own sessions, if the app starts any, are in Redis"
+            ),
+        })
+        .collect()
+}
+
 fn handler_unavailable(blocker: &HandlerBlocker) -> String {
     const KEPT: &str = "so phpredis' own session handler keeps the sessions in Redis";
     match blocker {
@@ -172,10 +209,11 @@ fn handler_unavailable(blocker: &HandlerBlocker) -> String {
             "PHP_REDIS_SESSIONS_HANDLER is buildpack, but this app was built by a version of the buildpack \
              without its own session handler, {KEPT}; build the app again to use it"
         ),
-        HandlerBlocker::Symfony => format!(
-            "PHP_REDIS_SESSIONS_HANDLER is buildpack, but the app uses Symfony's HttpFoundation, whose native \
-             session storage puts PHP's own handler in place of any other, {KEPT}; \
-             unset PHP_REDIS_SESSIONS_HANDLER to use phpredis' handler without this notice"
+        HandlerBlocker::Framework(framework) => format!(
+            "PHP_REDIS_SESSIONS_HANDLER is buildpack, but the app uses {}, which put PHP's own \
+             session handler in place of any other, {KEPT}; \
+             unset PHP_REDIS_SESSIONS_HANDLER to use phpredis' handler without this notice",
+            framework_sessions(*framework)
         ),
         HandlerBlocker::PrependElsewhere { file } => format!(
             "PHP_REDIS_SESSIONS_HANDLER is buildpack, but the app's {file} sets auto_prepend_file, which would \
@@ -435,7 +473,8 @@ mod tests {
                 bytes: 171_000,
             }),
             Notice::HandlerUnavailable(HandlerBlocker::NotInstalled),
-            Notice::HandlerUnavailable(HandlerBlocker::Symfony),
+            Notice::HandlerUnavailable(HandlerBlocker::Framework(Framework::Symfony)),
+            Notice::HandlerUnavailable(HandlerBlocker::Framework(Framework::Yii3)),
             Notice::HandlerUnavailable(HandlerBlocker::PrependElsewhere {
                 file: "public/.user.ini".into(),
             }),

@@ -19,8 +19,10 @@ use probe::Cause;
 /// Runs the doctor against the process environment; returns the exit code.
 #[must_use]
 pub fn run() -> u8 {
-    let decision = boot::decide(&ProcessEnv, &layout::own_installed());
+    let installed = layout::own_installed();
+    let decision = boot::decide(&ProcessEnv, &installed);
     let mut lines = report::decision(&decision);
+    lines.extend(report::frameworks(&installed.frameworks));
     let code = match &decision.outcome {
         Outcome::FileSessions => {
             lines.push(report::failed(&Cause::NoRedis));

@@ -5,6 +5,7 @@
 
 use super::probe::{Cause, ErrorKind, ProbeResult};
 use crate::boot::{Decision, Outcome};
+use crate::composer::Framework;
 use crate::config::redis_url::{AuthKind, Server};
 use crate::config::save_path::{Mode, SessionConfig};
 use crate::config::settings::{SessionHandler, Settings, format_seconds};
@@ -35,6 +36,34 @@ pub(super) fn decision(decision: &Decision) -> Vec<String> {
         }
     }
     lines
+}
+
+/// What the frameworks the build found in composer.lock do with sessions: this process's
+/// PHP sessions are what the doctor checks, the framework's may be elsewhere.
+pub(super) fn frameworks(frameworks: &[Framework]) -> Vec<String> {
+    frameworks
+        .iter()
+        .map(|framework| {
+            let name = messages::framework_sessions(*framework);
+            let text = match framework {
+                Framework::Laravel | Framework::CodeIgniter => format!(
+                    "composer.lock shows {name}: PHP's own sessions are checked below, but {name} keeps its \
+                     sessions with its own drivers, never with PHP's handler, so they are not in Redis unless \
+                     its own settings put them there (the build log says how)"
+                ),
+                Framework::Symfony => format!(
+                    "composer.lock shows {name}: they use PHP's handler, checked below, when \
+                     framework.session.handler_id is null (Symfony's recipes) and no save_path is set; \
+                     session.handler.native_file keeps them in files"
+                ),
+                Framework::Yii3 => format!(
+                    "composer.lock shows {name}: they use PHP's handler, checked below, unless the app gives \
+                     the session a handler of its own"
+                ),
+            };
+            format!("  ! {text}")
+        })
+        .collect()
 }
 
 fn redis_rows(config: &SessionConfig, servers: &[Server], settings: &Settings) -> Vec<String> {
@@ -165,9 +194,12 @@ pub(super) fn probe(servers: &[Server], cluster: bool, probe: &ProbeResult) -> V
         } else {
             "failed"
         };
+        let handler = match session.handler.as_str() {
+            "buildpack" => "the buildpack's handler".to_string(),
+            other => format!("save_handler {other}"),
+        };
         lines.push(format!(
-            "  test session through PHP (save_handler {}): {result} ({}, {}, {})",
-            session.handler,
+            "  test session through PHP ({handler}): {result} ({}, {}, {})",
             step("write", Some(session.write_ms)),
             step("read", session.read_ms),
             step("delete", session.delete_ms)

@@ -84,11 +84,19 @@ pub fn compile(
 /// One finished step, as the classic log shows it, as soon as it is done.
 fn write_event(out: &mut impl Write, event: &Event) -> io::Result<()> {
     match event {
-        Event::Required(requirement) => writeln!(
-            out,
-            "{}",
-            log::detail(&messages::found(&requirement.found, &requirement.names))
-        ),
+        Event::Required(requirement) => {
+            writeln!(
+                out,
+                "{}",
+                log::detail(&messages::found(&requirement.found, &requirement.names))
+            )?;
+            for line in
+                messages::framework_warnings(&requirement.frameworks, &requirement.names.lock)
+            {
+                writeln!(out, "{}", log::warning(&line))?;
+            }
+            Ok(())
+        }
         Event::PhpChecked(check) => {
             let (details, warnings) = messages::php_check(check, Platform::Classic);
             for line in &details {

@@ -83,7 +83,7 @@ fn write_event(out: &mut impl Write, event: &Event) -> io::Result<()> {
     let (steps, warnings) = match event {
         Event::Required(requirement) => (
             vec![messages::found(&requirement.found, &requirement.names)],
-            vec![],
+            messages::framework_warnings(&requirement.frameworks, &requirement.names.lock),
         ),
         Event::PhpChecked(check) => messages::php_check(check, Platform::Cnb),
         Event::Namespaced { new } => (vec![messages::namespaced(*new)], vec![]),

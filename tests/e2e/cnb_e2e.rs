@@ -574,6 +574,17 @@ fn tree_contents(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
         .collect()
 }
 
+/// An app on Laravel and `CodeIgniter` 4 builds, and the log warns about each.
+#[test]
+fn build_log_warns_about_frameworks_that_bypass_phps_handler() {
+    let app = app_with_packages(&["laravel/framework", "codeigniter4/framework"]);
+    let built = cnb_build(app.path(), PhpFrom::Buildpack, &[]);
+    insta::assert_snapshot!(
+        "cnb_framework_warnings",
+        normalized_build_log(&built.build.output)
+    );
+}
+
 #[test]
 fn build_log_and_layer() {
     let built = cnb_build(&example_app(), PhpFrom::Buildpack, &[]);

@@ -106,6 +106,62 @@ fn doctor_succeeds(rt: &Runtime) {
     }
 }
 
+/// With the buildpack's own handler: the doctor runs it as a request would, and says so.
+fn doctor_succeeds_with_the_buildpack_handler(rt: &Runtime) {
+    let redis = Redis::start_in(rt);
+    let password = format!("{SECRET_MARKER} doctor-handler");
+    redis.require_password(&password);
+    let (_bp, slug) = setup();
+    let url = format!(
+        "redis://:{}@127.0.0.1:{}",
+        url_encode(&password),
+        redis.port
+    );
+    let vars = [
+        ("REDIS_URL", url.as_str()),
+        ("PHP_REDIS_SESSIONS_HANDLER", "buildpack"),
+    ];
+    let ran = doctor(rt, &slug, &vars, None);
+    assert_eq!(ran.code, Some(0), "{}", ran.all());
+    assert_eq!(ran.stderr, "");
+    assert_no_secret("doctor output", &ran.all(), &[&password]);
+    assert!(redis.keys(0).is_empty(), "{:?}", redis.keys(0));
+    if !rt.is_trixie() {
+        insta::assert_snapshot!(
+            "doctor_ok_buildpack_handler",
+            mask(&ran.stdout, &[redis.port], &[])
+        );
+    }
+}
+
+/// The frameworks composer.lock shows are named, with what that means for their sessions.
+#[test]
+fn doctor_names_the_frameworks() {
+    let redis = Redis::start();
+    let url = format!("redis://127.0.0.1:{}", redis.port);
+    let mut lines = vec![];
+    for packages in [
+        &["laravel/framework", "symfony/http-foundation"][..],
+        &[
+            "codeigniter4/framework",
+            "symfony/framework-bundle",
+            "yiisoft/session",
+        ][..],
+    ] {
+        let app = app_with_packages(packages);
+        let slug = build(&Buildpack::assemble(), app.path(), &[]);
+        let ran = doctor(&Runtime::host(), &slug, &[("REDIS_URL", &url)], None);
+        assert_eq!(ran.code, Some(0), "{}", ran.all());
+        lines.extend(
+            ran.stdout
+                .lines()
+                .filter(|line| line.contains("composer.lock shows"))
+                .map(str::to_string),
+        );
+    }
+    insta::assert_snapshot!("doctor_frameworks", lines.join("\n"));
+}
+
 fn doctor_without_url(rt: &Runtime) {
     let (_bp, slug) = setup();
     let ran = doctor(rt, &slug, &[], None);
@@ -207,6 +263,7 @@ fn which_php() -> String {
 
 in_both_runtimes!(
     doctor_succeeds,
+    doctor_succeeds_with_the_buildpack_handler,
     doctor_without_url,
     doctor_connection_refused,
     doctor_authentication_failed,

@@ -13,6 +13,7 @@ mod classic_e2e;
 mod classic_hostile_input;
 mod cnb_e2e;
 mod doctor;
+mod frameworks;
 mod helper_download;
 mod package;
 mod save_path_properties;

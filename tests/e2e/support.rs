@@ -114,16 +114,45 @@ pub(crate) fn build_with_php(
     app: &Path,
     config: &[(&str, &str)],
 ) -> Slug {
+    build_with_php_options(rt, buildpack, app, config, "")
+}
+
+/// [`build_with_php`] with `options` for that PHP (such as `-d name=value`, as the PHP
+/// buildpack's php.ini would set it).
+pub(crate) fn build_with_php_options(
+    rt: &Runtime,
+    buildpack: &Buildpack,
+    app: &Path,
+    config: &[(&str, &str)],
+    options: &str,
+) -> Slug {
     let with_php = tempfile::tempdir().unwrap();
     copy_dir(app, with_php.path());
     let bin = with_php.path().join(".heroku/php/bin");
     std::fs::create_dir_all(&bin).unwrap();
     let php = match rt {
-        Runtime::Host => "exec php \"$@\"".to_string(),
-        Runtime::Trixie { script } => format!("exec {} run -- php \"$@\"", script.display()),
+        Runtime::Host => format!("exec php {options} \"$@\""),
+        Runtime::Trixie { script } => {
+            format!("exec {} run -- php {options} \"$@\"", script.display())
+        }
     };
     write_executable(&bin.join("php"), &format!("#!/bin/sh\n{php}\n"));
     build(buildpack, with_php.path(), config)
+}
+
+/// The example app with these packages in composer.lock's `packages`.
+pub(crate) fn app_with_packages(packages: &[&str]) -> tempfile::TempDir {
+    let app = tempfile::tempdir().unwrap();
+    copy_dir(&repo_dir().join("example"), app.path());
+    let lock_path = app.path().join("composer.lock");
+    let mut lock: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&lock_path).unwrap()).unwrap();
+    lock["packages"] = packages
+        .iter()
+        .map(|name| serde_json::json!({"name": name, "version": "v1.0.0"}))
+        .collect();
+    std::fs::write(&lock_path, serde_json::to_string_pretty(&lock).unwrap()).unwrap();
+    app
 }
 
 /// Builds the app in `app` (copied first) with config vars `config` in `ENV_DIR`.

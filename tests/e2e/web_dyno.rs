@@ -63,6 +63,12 @@ impl Handler {
 
 impl Setup {
     fn new(rt: &Runtime, tls: bool) -> Setup {
+        Setup::with(rt, tls, &example_app(), "", "")
+    }
+
+    /// `app` built with `php_options` for the PHP buildpack's PHP, and `ini` among the
+    /// dyno's PHP settings (both as the PHP buildpack's php.ini would have them).
+    fn with(rt: &Runtime, tls: bool, app: &std::path::Path, php_options: &str, ini: &str) -> Setup {
         let files = tls.then(TlsFiles::create);
         let redis = match &files {
             Some(files) => Redis::start_tls(rt, files),
@@ -71,16 +77,18 @@ impl Setup {
         redis.require_password(PASSWORD);
         let port = if tls { redis.tls_port } else { redis.port };
         let proxy = Proxy::start(format!("127.0.0.1:{port}").parse().unwrap(), Duration::ZERO);
-        let slug = build_with_php(rt, &Buildpack::assemble(), &example_app(), &[]);
+        let slug = build_with_php_options(rt, &Buildpack::assemble(), app, &[], php_options);
         let extra = slug.path().join("test-ini");
         std::fs::create_dir_all(&extra).unwrap();
-        let mut ini = String::new();
+        let mut ini = ini.to_string();
         if let Some(files) = &files {
             // phpredis 5.3 ignores the save path's TLS options and verifies with PHP's
             // default CAs: let them include the test's own, as a real CA would be.
             let ca = extra.join("ca.pem");
             std::fs::copy(files.cert(), &ca).unwrap();
-            ini = format!("openssl.cafile = \"{}\"\n", ca.display());
+            ini.push_str("openssl.cafile = \"");
+            ini.push_str(&ca.display().to_string());
+            ini.push_str("\"\n");
         }
         std::fs::write(extra.join("test.ini"), ini).unwrap();
         let scheme = if tls { "rediss" } else { "redis" };
@@ -481,7 +489,63 @@ fn buildpack_handler_round_trips_per_request(rt: &Runtime) {
     }
 }
 
+/// The app's own `auto_prepend_file`, set in PHP's ini (here `-d` for the build's PHP and
+/// an ini file for the dyno's, as the PHP buildpack's php.ini would set both): the build
+/// records it, and the buildpack's handler, whose ini takes that setting's place, runs it
+/// after registering itself. phpredis' handler leaves the setting alone.
+fn the_apps_prepend_file_still_runs(rt: &Runtime) {
+    let setup = Setup::with(
+        rt,
+        false,
+        &example_app(),
+        "-d auto_prepend_file=app_prepend.php",
+        "auto_prepend_file = \"app_prepend.php\"\n",
+    );
+    let recorded = std::fs::read_to_string(
+        setup
+            .slug
+            .path()
+            .join(".php-redis-sessions/app-prepend-file"),
+    );
+    assert_eq!(recorded.unwrap(), "app_prepend.php\n");
+    for handler in [Handler::Phpredis, Handler::Buildpack] {
+        let dyno = setup.dyno_with(rt, handler, Frontend::Nginx, 1, &[]);
+        let (status, _, body) = dyno.get("/", None);
+        assert_eq!(status, 200, "{body}");
+        let answer: serde_json::Value = serde_json::from_str(body.trim()).unwrap();
+        assert_eq!(answer["prepended"], true, "{handler:?}: {body}");
+        assert_eq!(answer["save_handler"], handler.save_handler(), "{body}");
+    }
+}
+
+/// A `.user.ini` that sets `auto_prepend_file` would take the buildpack's handler out on
+/// every request of its directory: the build finds it, and boot keeps phpredis' handler
+/// and says why, once.
+fn a_user_ini_prepend_keeps_phpredis_handler(rt: &Runtime) {
+    let app = tempfile::tempdir().unwrap();
+    copy_dir(&example_app(), app.path());
+    std::fs::write(
+        app.path().join("public/.user.ini"),
+        "auto_prepend_file = /app/public/boot.php\n",
+    )
+    .unwrap();
+    let setup = Setup::with(rt, false, app.path(), "", "");
+    let dyno = setup.dyno(rt, Frontend::Nginx, 1, Handler::Buildpack.vars());
+    let (status, _, body) = dyno.get("/", None);
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains(r#""save_handler":"redis""#), "{body}");
+    let log = dyno.log();
+    assert_eq!(
+        log.matches("but the app's public/.user.ini sets auto_prepend_file")
+            .count(),
+        1,
+        "{log}"
+    );
+}
+
 in_both_runtimes!(
+    the_apps_prepend_file_still_runs,
+    a_user_ini_prepend_keeps_phpredis_handler,
     nginx_concurrent_requests,
     apache_concurrent_requests,
     nginx_concurrent_requests_over_tls,

@@ -8,4 +8,5 @@ echo json_encode([
     'session_id' => session_id(),
     'visits' => $_SESSION['visits'],
     'save_handler' => ini_get('session.save_handler'),
+    'prepended' => defined('APP_PREPENDED'),
 ]), "\n";
