@@ -70,8 +70,8 @@ pub enum Notice {
     },
     /// phpredis' cluster handler has no session locking.
     ClusterWithoutLocking,
-    /// With several servers and locking, the key prefix must stay empty.
-    ShardPrefixIgnored,
+    /// With several servers, phpredis' handler keeps the key prefix and cannot lock.
+    ShardsWithoutLocking,
     /// A cluster has no databases: the `/N` in the URL is ignored.
     ClusterDatabaseIgnored {
         url_var: String,
@@ -336,13 +336,8 @@ fn redis_notices(url_var: &str, config: &SessionConfig, settings: &Settings) -> 
         });
     }
     let native = config.handler == SessionHandler::Phpredis;
-    if let (Mode::Shards(_), Some(_), true, true) = (
-        config.summary.mode,
-        &settings.prefix,
-        settings.lock.enabled,
-        native,
-    ) {
-        notices.push(Notice::ShardPrefixIgnored);
+    if let (Mode::Shards(_), true, true) = (config.summary.mode, settings.lock.enabled, native) {
+        notices.push(Notice::ShardsWithoutLocking);
     }
     if let Mode::Cluster(_) = config.summary.mode {
         if config.summary.database.is_some() {
@@ -737,15 +732,17 @@ mod tests {
     #[test]
     fn several_urls_are_shards() {
         let plan = plan_for(&[("REDIS_URL", "redis://a:1, redis://b:2?weight=3")]);
-        assert!(plan.notices.is_empty());
+        assert_eq!(plan.notices, [Notice::ShardsWithoutLocking]);
         assert_eq!(var(&plan, SAVE_HANDLER_VAR), Some("redis"));
-        assert_eq!(var(&plan, LOCKING_VAR), Some("1"));
+        assert_eq!(var(&plan, LOCKING_VAR), Some("0"));
         let path = var(&plan, SAVE_PATH_VAR).unwrap();
         assert!(
-            path.starts_with("tcp://a:1?prefix=&persistent=1&")
-                && path.contains(",tcp://b:2?weight=3&prefix=&"),
-            "{path}"
+            path.starts_with("tcp://a:1?persistent=1&")
+                && path.contains(",tcp://b:2?weight=3&persistent=1&"),
+            "phpredis' own prefix: {path}"
         );
+        let plan = plan_for(&[("REDIS_URL", "redis://a:1,redis://b:2"), (LOCKING, "0")]);
+        assert!(plan.notices.is_empty(), "locking off was the user's choice");
     }
 
     #[test]

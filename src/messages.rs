@@ -152,11 +152,12 @@ pub(crate) fn notice_text(notice: &Notice) -> String {
         ),
         Notice::ClusterWithoutLocking => "sessions are in a Redis Cluster, where phpredis cannot lock them: \
             concurrent requests on one session can overwrite each other's changes; \
-            use several URLs without PHP_REDIS_SESSIONS_CLUSTER (sharding, with locking) if that matters"
+            set PHP_REDIS_SESSIONS_HANDLER=buildpack, whose handler locks on a cluster, if that matters"
             .to_string(),
-        Notice::ShardPrefixIgnored => "PHP_REDIS_SESSIONS_PREFIX is ignored with several servers: \
-            phpredis would release each session's lock on the wrong server, so the keys are the bare session ids; \
-            unset it, or switch locking off (PHP_REDIS_SESSIONS_LOCKING=0) to keep a prefix"
+        Notice::ShardsWithoutLocking => "sessions are sharded over several servers, where phpredis' own \
+            handler cannot lock them without giving up the key prefix (and with it, keys a client's made-up \
+            session id cannot reach): concurrent requests on one session can overwrite each other's changes; \
+            set PHP_REDIS_SESSIONS_HANDLER=buildpack, whose handler locks on shards, if that matters"
             .to_string(),
         Notice::ClusterDatabaseIgnored { url_var } => format!(
             "{url_var} names a database, which a Redis Cluster does not have; it is ignored, remove it from the URL"
@@ -463,7 +464,7 @@ mod tests {
                 others: vec!["HEROKU_REDIS_PINK_URL".into()],
             },
             Notice::ClusterWithoutLocking,
-            Notice::ShardPrefixIgnored,
+            Notice::ShardsWithoutLocking,
             Notice::ClusterDatabaseIgnored { url_var: url_var() },
             Notice::FileSessions(Fallback::IniDirUnknown),
             Notice::FileSessions(Fallback::ScanDirNotUnicode),

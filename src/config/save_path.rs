@@ -100,13 +100,15 @@ pub(crate) fn derive_for(
     }
     let shards = servers.len() > 1;
     // phpredis takes a session's lock on the server its id points to, but releases it on
-    // the server the *prefixed* key points to (both by the first four bytes). With one
-    // server that is the same; with several, only an empty prefix makes it the same.
-    let key_prefix = match (&settings.prefix, shards && settings.lock.enabled) {
-        (_, true) => String::new(),
-        (Some(prefix), false) => prefix.clone(),
-        (None, false) => default_prefix(DEFAULT_PREFIX, namespace),
-    };
+    // the server the *prefixed* key points to (both by the first four bytes): with
+    // several servers it can lock only under an empty prefix, where a session id a client
+    // makes up would be the name of any key of the app's. The prefix stays, and phpredis'
+    // handler does not lock on shards (the buildpack's own handler does).
+    let key_prefix = settings
+        .prefix
+        .clone()
+        .unwrap_or_else(|| default_prefix(DEFAULT_PREFIX, namespace));
+    let locking = settings.lock.enabled && !shards;
     let save_path = servers
         .iter()
         .map(|server| single_path(server, settings, shards, &key_prefix))
@@ -120,7 +122,7 @@ pub(crate) fn derive_for(
         handler_config: None,
         strict_mode: settings.strict_mode,
         save_path: Secret::new(save_path),
-        locking: lock.enabled,
+        locking,
         lock_expire: lock.expire,
         lock_wait_time: lock.wait_time,
         lock_retries: lock.retries,
@@ -136,7 +138,7 @@ pub(crate) fn derive_for(
             auth: first.auth(),
             database: first.database,
             persistent: settings.persistent,
-            locking: lock.enabled,
+            locking,
         },
     })
 }
@@ -588,38 +590,36 @@ mod tests {
         assert_eq!(
             config.save_path.expose(),
             &format!(
-                "tcp://a:1?auth=pw1&database=2&weight=2&prefix=&{TAIL},\
-                 tls://b:2?auth[]=app&auth[]=pw2&prefix=&{TLS_TAIL},\
-                 tcp://c:3?prefix=&{TAIL}"
+                "tcp://a:1?auth=pw1&database=2&weight=2&{TAIL},\
+                 tls://b:2?auth[]=app&auth[]=pw2&{TLS_TAIL},\
+                 tcp://c:3?{TAIL}"
             )
         );
-        assert_eq!((config.save_handler, config.locking), ("redis", true));
+        assert_eq!((config.save_handler, config.locking), ("redis", false));
         assert_eq!(config.summary.mode, Mode::Shards(3));
     }
 
     #[test]
-    fn shards_keep_a_prefix_only_without_locking() {
+    fn shards_keep_the_prefix_and_phpredis_does_not_lock_them() {
         let mut settings = Settings::default();
         settings.prefix = Some("app:".into());
-        let locked = derive("redis://a:1,redis://b:2", &settings).unwrap();
+        let config = derive("redis://a:1,redis://b:2", &settings).unwrap();
         assert_eq!(
-            locked.save_path.expose(),
-            &format!("tcp://a:1?prefix=&{TAIL},tcp://b:2?prefix=&{TAIL}")
-        );
-        assert_eq!(locked.summary.key_prefix, "");
-        settings.lock.enabled = false;
-        let unlocked = derive("redis://a:1,redis://b:2", &settings).unwrap();
-        assert_eq!(
-            unlocked.save_path.expose(),
+            config.save_path.expose(),
             &format!("tcp://a:1?prefix=app%3A&{TAIL},tcp://b:2?prefix=app%3A&{TAIL}")
         );
+        assert!(!config.locking && !config.summary.locking);
         settings.prefix = None;
-        assert_eq!(
-            derive("redis://a:1,redis://b:2", &settings)
-                .unwrap()
-                .summary
-                .key_prefix,
-            "PHPREDIS_SESSION:"
+        let config = derive_for(
+            &parse_servers("redis://a:1,redis://b:2").unwrap(),
+            &settings,
+            Some("ns"),
+        )
+        .unwrap();
+        assert_eq!(config.summary.key_prefix, "PHPREDIS_SESSION:ns:");
+        assert!(
+            derive("redis://a:1", &settings).unwrap().locking,
+            "one server locks"
         );
     }
 

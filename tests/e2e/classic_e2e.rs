@@ -580,21 +580,56 @@ fn written_files_have_sensible_modes_under(umask: &str) {
 /// its sessions: not an app's own key of that name, and not another app's session in the
 /// same Redis. Strict mode refuses unknown ids, and the keys carry the app's namespace.
 fn made_up_session_ids_never_reach_other_keys(rt: &Runtime) {
-    let redis = Redis::start_in(rt);
-    let url = format!("redis://127.0.0.1:{}", redis.port);
-    let vars = [("REDIS_URL", url.as_str())];
+    made_up_ids_never_reach_other_keys(rt, 1, false);
+}
+
+/// Several servers: phpredis' handler keeps the namespaced prefix there too (and does not
+/// lock), the buildpack's handler keeps it and locks.
+fn made_up_session_ids_never_reach_other_keys_on_shards(rt: &Runtime) {
+    made_up_ids_never_reach_other_keys(rt, 3, false);
+    made_up_ids_never_reach_other_keys(rt, 3, true);
+}
+
+fn made_up_session_ids_never_reach_other_keys_with_the_buildpack_handler(rt: &Runtime) {
+    made_up_ids_never_reach_other_keys(rt, 1, true);
+}
+
+/// Client-chosen session ids (an app's key, another app's session, anything) on `count`
+/// servers, each holding app keys next to the sessions: each gets a new session, and no
+/// key but this app's sessions is read, deleted or written.
+fn made_up_ids_never_reach_other_keys(rt: &Runtime, count: usize, buildpack_handler: bool) {
+    let servers: Vec<Redis> = (0..count).map(|_| Redis::start_in(rt)).collect();
+    let url = servers
+        .iter()
+        .map(|redis| format!("redis://127.0.0.1:{}", redis.port))
+        .collect::<Vec<_>>()
+        .join(",");
+    let mut vars = vec![("REDIS_URL", url.as_str())];
+    if buildpack_handler {
+        vars.push(("PHP_REDIS_SESSIONS_HANDLER", "buildpack"));
+    }
     let buildpack = Buildpack::assemble();
     let app = build(&buildpack, &example_app(), &[]);
     let other_app = build(&buildpack, &example_app(), &[]);
-    let mut conn = redis.connect();
-    conn.command(&["SET", "ratelimit-global", "42"]);
-    conn.command(&["SET", "PHPREDIS_SESSION:ratelimit-global", "app data"]);
+    let key = |slug: &Slug, id: &str| {
+        if buildpack_handler {
+            slug.handler_session_key(id)
+        } else {
+            slug.session_key(id)
+        }
+    };
+    let find = |key: &str| servers.iter().find_map(|redis| redis.get(0, key));
+    for redis in &servers {
+        let mut conn = redis.connect();
+        conn.command(&["SET", "ratelimit-global", "42"]);
+        conn.command(&["SET", "PHPREDIS_SESSION:ratelimit-global", "app data"]);
+    }
     let server = WebServer::start(rt, app.path(), &vars, "public", 2);
     let other = WebServer::start(rt, other_app.path(), &vars, "public", 2);
     let (_, other_id, _) = other.get("/", None);
     let other_id = other_id.expect("the other app gave no session");
-    let other_key = other_app.session_key(&other_id);
-    let other_data = redis.get(0, &other_key).expect("the other app's session");
+    let other_key = key(&other_app, &other_id);
+    let other_data = find(&other_key).expect("the other app's session");
     for made_up in ["ratelimit-global", other_id.as_str(), "attacker-chosen-id"] {
         let (status, issued, body) = server.get("/", Some(made_up));
         assert_eq!(status, 200, "{body}");
@@ -605,23 +640,24 @@ fn made_up_session_ids_never_reach_other_keys(rt: &Runtime) {
             visits["visits"], 1,
             "{made_up}: it read someone else's data"
         );
-        assert!(
-            redis.get(0, &app.session_key(made_up)).is_none(),
-            "{made_up}"
-        );
-        assert!(redis.get(0, &app.session_key(&issued)).is_some());
+        assert!(find(&key(&app, made_up)).is_none(), "{made_up}");
+        assert!(find(&key(&app, &issued)).is_some());
     }
-    assert_eq!(redis.get(0, "ratelimit-global").as_deref(), Some("42"));
-    assert_eq!(
-        redis.get(0, "PHPREDIS_SESSION:ratelimit-global").as_deref(),
-        Some("app data")
-    );
-    assert_eq!(redis.get(0, &other_key), Some(other_data));
-    assert_ne!(app.session_key("x"), other_app.session_key("x"));
+    for redis in &servers {
+        assert_eq!(redis.get(0, "ratelimit-global").as_deref(), Some("42"));
+        assert_eq!(
+            redis.get(0, "PHPREDIS_SESSION:ratelimit-global").as_deref(),
+            Some("app data")
+        );
+    }
+    assert_eq!(find(&other_key), Some(other_data));
+    assert_ne!(key(&app, "x"), key(&other_app, "x"));
 }
 
 in_both_runtimes!(
     made_up_session_ids_never_reach_other_keys,
+    made_up_session_ids_never_reach_other_keys_on_shards,
+    made_up_session_ids_never_reach_other_keys_with_the_buildpack_handler,
     url_without_password,
     password_with_every_printable_character,
     heroku_legacy_user_h,
