@@ -44,8 +44,15 @@ if [ -z "$version" ] || [ "$version" != "$cargo_version" ]; then
   exit 1
 fi
 
-target=x86_64-unknown-linux-gnu
-echo "==> Building the static helper v$version ($target, crt-static)"
+# musl: a static C library a fraction of glibc's size (the helper ships at about half the
+# bytes) and quicker to start (glibc's static start-up runs its IFUNC relocations and
+# tunables before main): the helper starts before every dyno process.
+target=x86_64-unknown-linux-musl
+if command -v rustup >/dev/null && ! rustup target list --installed | grep -qx "$target"; then
+  echo "package: the Rust target $target is not installed; run: rustup target add $target" >&2
+  exit 1
+fi
+echo "==> Building the static helper v$version ($target)"
 # --remap-path-prefix keeps this machine's paths out of the binary, so that the same
 # sources, lock file and toolchain give the same bytes elsewhere.
 # (CARGO_ENCODED_RUSTFLAGS: one flag per 0x1f-separated field, so paths may hold spaces.)
@@ -59,13 +66,6 @@ trap 'rm -f "$log"' EXIT
 if ! CARGO_ENCODED_RUSTFLAGS=${encoded%$'\x1f'} RUSTFLAGS='' \
   cargo build --profile dist --locked --quiet --target "$target" 2>"$log"; then
   cat "$log" >&2
-  exit 1
-fi
-# glibc warns when a static program calls what needs its shared libraries at run time
-# (getaddrinfo, getpwnam, dlopen...): such a helper would not be self-contained.
-if grep -q 'statically linked applications requires at runtime' "$log"; then
-  cat "$log" >&2
-  echo "package: the helper calls glibc functions that need shared libraries at run time" >&2
   exit 1
 fi
 helper=$(realpath "${CARGO_TARGET_DIR:-target}/$target/dist/php-redis-sessions")

@@ -7,6 +7,12 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/ensure-packages.sh
 ensure_packages
 
+# scripts/package.sh (run by the packaging test) builds the helper as it ships, for musl.
+if command -v rustup >/dev/null && ! rustup target list --installed | grep -qx x86_64-unknown-linux-musl; then
+  echo "==> Installing the Rust target x86_64-unknown-linux-musl"
+  rustup target add x86_64-unknown-linux-musl
+fi
+
 echo "==> Debian 13 test runtime (PHP 8.4, phpredis 6, Redis 8), built once and cached"
 scripts/trixie-runtime.sh ensure
 

@@ -193,7 +193,9 @@ pub(crate) fn read_text(dir: &Path, name: &str, limit: u64) -> Result<Option<Str
     if metadata.is_dir() {
         return Err(FileError::IsDirectory { name: name.into() });
     }
-    let mut bytes = Vec::new();
+    // Sized up front: a 6 MB lock read into a growing buffer would be copied over and over.
+    let expected = usize::try_from(metadata.len().min(limit)).unwrap_or(0);
+    let mut bytes = Vec::with_capacity(expected.saturating_add(1));
     std::fs::File::open(&path)
         .and_then(|file| file.take(limit + 1).read_to_end(&mut bytes))
         .map_err(|error| unreadable(name, &error))?;
