@@ -24,12 +24,13 @@ from matplotlib.patches import Patch  # noqa: E402
 
 RAW_FILES = ["machine.env", "size.env", "sessions.json", "noise.json", "execd-missing.txt"]
 NETWORKS = ["TCP", "TCP + 1 ms", "TLS", "TLS + 1 ms"]
-SETUPS = ["hand-written", "buildpack", "buildpack, locking off"]
+SETUPS = ["hand-written", "buildpack", "buildpack, locking off", "buildpack's handler"]
 COLORS = {
     "files": "#8c8c8c",
     "hand-written": "#d95f02",
     "buildpack": "#1b9e77",
     "buildpack, locking off": "#7570b3",
+    "buildpack's handler": "#e7298a",
 }
 
 
@@ -154,6 +155,7 @@ def main():
     (out / "RESULTS.md").write_text(markdown)
     plot(out / "benchmarks.png", machine, size, boot, build, sessions)
     print(headline(machine, size, boot, build, sessions))
+    print(goals(size, boot, build, sessions))
 
 
 def by_name(stats, name):
@@ -199,8 +201,19 @@ def headline(machine, size, boot, build, sessions):
             )
         else:
             lines.append(f"| Sessions over {network} | not run | not run | n/a |")
+    for network in NETWORKS:
+        hand, own = find(rows, "hand-written", network), find(rows, "buildpack's handler", network)
+        if measured(hand) and measured(own):
+            lines.append(
+                f"| Sessions over {network}"
+                f"{' (Redis ' + str(delay) + ' ms away)' if '+' in network else ''}, "
+                "the buildpack's own handler (`PHP_REDIS_SESSIONS_HANDLER=buildpack`) | "
+                f"hand-written: {hand['rps_median']:.0f}/s, {ms(hand['pooled']['p99_ms'])} ms | "
+                f"{own['rps_median']:.0f}/s, {ms(own['pooled']['p99_ms'])} ms | "
+                f"{ratio(own['rps_median'], hand['rps_median'])} throughput |"
+            )
     hand = [r for r in rows if r["setup"] == "hand-written" and measured(r)]
-    bp = [r for r in rows if r["setup"] == "buildpack" and measured(r)]
+    bp = [r for r in rows if r["setup"] in ("buildpack", "buildpack's handler") and measured(r)]
     n = sessions["settings"]["lost_requests"]
     if hand and bp:
         lost_hand = max(r["lost_max"] for r in hand)
@@ -210,6 +223,49 @@ def headline(machine, size, boot, build, sessions):
             f"hand-written: up to {lost_hand:.0f} of {n} | {lost_bp:.0f} of {n} | |"
         )
     return "\n".join(lines) + "\n"
+
+
+def goals(size, boot, build, sessions):
+    """Issue 11's goals, each with the figure this run measured and whether it is met."""
+    rows = sessions["rows"]
+    empty = by_name(boot, "bash sourcing an empty script")
+    script = by_name(boot, "bash sourcing the buildpack's .profile.d script")
+    grep_large = by_name(build, "grep, large app")
+    detect_large = by_name(build, "detect, large app")
+    compile_large = by_name(build, "compile, large app")
+    delay = sessions["settings"]["delay_ms_each_way"]
+    out = ["| Goal | Target | Measured | Met |", "| --- | --- | --- | --- |"]
+
+    def add(goal, target, figure, met):
+        out.append(f"| {goal} | {target} | {figure} | {'yes' if met else '**no**'} |")
+
+    added = script["median_ms"] - empty["median_ms"]
+    add("Boot: added to each dyno start", "≤ 1 ms", f"{ms(added)} ms", added <= 1.0)
+    for name, stat in [("Detect", detect_large), ("Compile", compile_large)]:
+        r = stat["median_ms"] / grep_large["median_ms"]
+        add(f"{name}, {int(size['large_lock_bytes']) / 1e6:.0f} MB composer.lock", "≤ 5× grep",
+            f"{r:.1f}× ({ms(stat['median_ms'])} ms vs {ms(grep_large['median_ms'])} ms)", r <= 5)
+    helper = int(size["helper_bytes"])
+    add("Helper as it ships (static)", "≤ 1.5 MB", f"{helper / 1e6:.2f} MB", helper <= 1.5e6)
+    native = find(rows, "buildpack", f"TCP + {delay:g} ms")
+    if measured(native) and native.get("redis_round_trips_per_request") is not None:
+        trips = native["redis_round_trips_per_request"]
+        add(f"Round trips a request, phpredis' handler (phpredis {sessions['runtime']['phpredis']})",
+            "≤ 6", f"{trips:.2f}", trips <= 6.05)
+    for network in [f"TCP + {delay:g} ms", f"TLS + {delay:g} ms"]:
+        hand, own = find(rows, "hand-written", network), find(rows, "buildpack's handler", network)
+        if measured(hand) and measured(own):
+            r = own["rps_median"] / hand["rps_median"]
+            add(f"Buildpack's handler vs hand-written, {network}, locking on", "≥ 1.5×",
+                f"{r:.2f}× ({own['rps_median']:.0f} vs {hand['rps_median']:.0f} requests/s), "
+                f"{own.get('redis_round_trips_per_request') or 0:.2f} round trips",
+                r >= 1.5)
+    for setup in ["buildpack", "buildpack's handler"]:
+        mine = [r for r in rows if r["setup"] == setup and measured(r)]
+        if mine:
+            worst = max(r["lost_max"] for r in mine)
+            add(f"Lost writes, {setup}", "0", f"{worst:.0f} (worst trial of every row)", worst == 0)
+    return "\n".join(out) + "\n"
 
 
 def failed_note(row):
@@ -237,6 +293,8 @@ def render(machine, size, boot, build, sessions, execd_missing, noise):
     )
     add("## Headline\n")
     add(headline(machine, size, boot, build, sessions))
+    add("## Goals\n")
+    add(goals(size, boot, build, sessions))
     add("![Benchmarks](benchmarks.png)\n")
 
     add("## 1. Boot cost\n")
@@ -336,6 +394,8 @@ def render(machine, size, boot, build, sessions, execd_missing, noise):
         "- **buildpack**: the example app built with `bin/compile`, its `.profile.d` sourced "
         "as a dyno does; the buildpack's defaults (persistent connection, locking, strict mode, "
         "timeouts).\n"
+        "- **buildpack's handler**: the same with `PHP_REDIS_SESSIONS_HANDLER=buildpack`, the "
+        "buildpack's own session handler (locking on; two round trips a request).\n"
         "- **buildpack, locking off**: the same with `PHP_REDIS_SESSIONS_LOCKING=0`, to show "
         "what locking costs; not a recommended setting.\n"
         "- **buildpack, <setting>**: the same with one of phpredis' settings changed (set by "
@@ -458,7 +518,7 @@ def plot(path, machine, size, boot, build, sessions):
         f"({machine['started'][:10]}, {machine['cpus']}-core {machine['cpu_model']}, shared)",
         fontsize=13,
     )
-    width = 0.26
+    width = 0.2
     files = find(rows, "files", "local disk")
 
     def grouped(ax, value, err=None, fmt="{:.0f}"):
@@ -468,7 +528,7 @@ def plot(path, machine, size, boot, build, sessions):
                 row = find(rows, setup, network)
                 if not measured(row):
                     continue
-                xs.append(j + (i - 1) * width)
+                xs.append(j + (i - 1.5) * width)
                 ys.append(value(row))
                 if err:
                     a, b = err(row)
@@ -504,7 +564,7 @@ def plot(path, machine, size, boot, build, sessions):
         for j, network in enumerate(NETWORKS):
             row = find(rows, setup, network)
             if measured(row):
-                ax.plot(j + (i - 1) * width, row["pooled"]["p50_ms"], marker="_",
+                ax.plot(j + (i - 1.5) * width, row["pooled"]["p50_ms"], marker="_",
                         color="black", markersize=14, mew=2)
     ax.set_title("Session latency (ms, lower is better)\nbars: p99, black marks: p50",
                  fontsize=9)

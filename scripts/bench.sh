@@ -226,6 +226,20 @@ runtime=${BENCH_RUNTIME:-}
 if [ -z "$runtime" ]; then
   if [ "$(id -u)" -eq 0 ]; then runtime=trixie; else runtime=host; fi
 fi
+# Built again as Heroku builds it, after the PHP buildpack: with the PHP that will serve
+# the sessions where the build looks for it, so that the slug records its phpredis
+# version (boot picks phpredis' settings by version). The build rows above have no PHP.
+mkdir -p "$small/.heroku/php/bin"
+if [ "$runtime" = trixie ]; then
+  scripts/trixie-runtime.sh ensure >/dev/null
+  printf '#!/bin/sh\nexec %q run -- php "$@"\n' "$repo/scripts/trixie-runtime.sh" >"$small/.heroku/php/bin/php"
+else
+  printf '#!/bin/sh\nexec php "$@"\n' >"$small/.heroku/php/bin/php"
+fi
+chmod 755 "$small/.heroku/php/bin/php"
+"$buildpack/bin/compile" "$small" "$work/cache" "$work/env" >"$work/compile-sessions.log"
+grep -q 'loads phpredis' "$work/compile-sessions.log" ||
+  { echo "the build did not find the runtime's phpredis:" >&2; cat "$work/compile-sessions.log" >&2; exit 1; }
 mv "$small" "$work/slug" # as Heroku does, the slug runs elsewhere than it was built
 sessions_args=(sessions --slug "$work/slug" --work "$work/sessions"
   --handwritten "$repo/benchmarks/php/handwritten.php" --out "$data/sessions.json" "${quick_flag[@]}")

@@ -99,10 +99,15 @@ pub fn run(args: &SessionsArgs) -> anyhow::Result<()> {
     };
     let probe = Probe::measure(&bench.backend)?;
     eprintln!("    {}", probe.line());
-    let traces = [Setup::Handwritten, Setup::Buildpack, Setup::BuildpackNoLock]
-        .into_iter()
-        .map(|setup| trace::trace(&bench, setup, probe.added_round_trip_ms()))
-        .collect::<anyhow::Result<Vec<_>>>()?;
+    let traces = [
+        Setup::Handwritten,
+        Setup::Buildpack,
+        Setup::BuildpackNoLock,
+        Setup::BuildpackHandler,
+    ]
+    .into_iter()
+    .map(|setup| trace::trace(&bench, setup, probe.added_round_trip_ms()))
+    .collect::<anyhow::Result<Vec<_>>>()?;
     let mut rows = RowResult::all(&bench.backend.ports);
     measure_rounds(&bench, &mut rows)?;
     for row in rows.iter_mut().filter(|row| row.skipped.is_none()) {
@@ -155,6 +160,10 @@ impl Bench<'_> {
             }
             Setup::Buildpack => (vec![], vec![]),
             Setup::BuildpackNoLock => (vec![], vec![("PHP_REDIS_SESSIONS_LOCKING", "0".into())]),
+            Setup::BuildpackHandler => (
+                vec![],
+                vec![("PHP_REDIS_SESSIONS_HANDLER", "buildpack".into())],
+            ),
             Setup::BuildpackWith(tweak) => {
                 let (ini, env) = tweak.change();
                 (

@@ -15,6 +15,9 @@ pub enum Setup {
     /// The buildpack with one of phpredis' settings changed (see [`Setup::tweak`]), to
     /// show what each costs or saves.
     BuildpackWith(Tweak),
+    /// The buildpack with its own session handler (`PHP_REDIS_SESSIONS_HANDLER=buildpack`):
+    /// two round trips a request, locking on.
+    BuildpackHandler,
 }
 
 /// A name and its value.
@@ -79,6 +82,7 @@ impl Setup {
             Setup::Buildpack => "buildpack",
             Setup::BuildpackNoLock => "buildpack, locking off",
             Setup::BuildpackWith(tweak) => tweak.name(),
+            Setup::BuildpackHandler => "buildpack's handler",
         }
     }
 
@@ -86,6 +90,7 @@ impl Setup {
     pub fn handler(self) -> &'static str {
         match self {
             Setup::Files => "files",
+            Setup::BuildpackHandler => "user",
             _ => "redis",
         }
     }
@@ -117,18 +122,22 @@ impl Network {
     }
 }
 
-const ROWS: [(Setup, Network); 17] = [
+const ROWS: [(Setup, Network); 21] = [
     (Setup::Files, Network::Local),
     (Setup::Handwritten, Network::Tcp),
     (Setup::Buildpack, Network::Tcp),
+    (Setup::BuildpackHandler, Network::Tcp),
     (Setup::Handwritten, Network::TcpDelay),
     (Setup::Buildpack, Network::TcpDelay),
     (Setup::BuildpackNoLock, Network::TcpDelay),
+    (Setup::BuildpackHandler, Network::TcpDelay),
     (Setup::Handwritten, Network::Tls),
     (Setup::Buildpack, Network::Tls),
+    (Setup::BuildpackHandler, Network::Tls),
     (Setup::Handwritten, Network::TlsDelay),
     (Setup::Buildpack, Network::TlsDelay),
     (Setup::BuildpackNoLock, Network::TlsDelay),
+    (Setup::BuildpackHandler, Network::TlsDelay),
     (Setup::BuildpackWith(Tweak::ALL[0]), Network::TcpDelay),
     (Setup::BuildpackWith(Tweak::ALL[1]), Network::TcpDelay),
     (Setup::BuildpackWith(Tweak::ALL[2]), Network::TcpDelay),
