@@ -13,6 +13,13 @@ if ($handler !== '' && ini_get('auto_prepend_file') === $handler && is_file($han
     require $handler;
 }
 $out = ['php' => PHP_VERSION, 'redis' => phpversion('redis') ?: null, 'extension' => extension_loaded('redis')];
+// Where a warning of PHP's session module would go (it quotes session.save_path).
+$out['logging'] = [
+    'display_errors' => (string) ini_get('display_errors'),
+    'log_errors' => (bool) ini_get('log_errors'),
+    'error_log' => (string) ini_get('error_log'),
+    'warnings' => (error_reporting() & E_WARNING) !== 0,
+];
 if (!$out['extension'] || !is_array($target)) {
     echo json_encode($out), "\n";
     exit(0);

@@ -41,7 +41,7 @@ pub fn run() -> u8 {
                     1
                 }
                 Some(answer) => {
-                    lines.extend(report::probe(servers, cluster, &answer));
+                    lines.extend(report::probe(servers, cluster, config.handler, &answer));
                     let handler = match config.handler {
                         SessionHandler::Buildpack => "buildpack",
                         SessionHandler::Phpredis => config.save_handler,

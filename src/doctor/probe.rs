@@ -96,6 +96,18 @@ pub(super) struct ProbeResult {
     /// Per server (one entry for a cluster): milliseconds, or the error's kind.
     pub checks: Vec<Result<f64, ErrorKind>>,
     pub session: Option<SessionCheck>,
+    pub logging: Option<Logging>,
+}
+
+/// PHP's error-logging settings, as the doctor's PHP has them: where a warning of the
+/// session module (which quotes `session.save_path`) would go.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub(super) struct Logging {
+    pub display_errors: String,
+    pub log_errors: bool,
+    pub error_log: String,
+    /// `error_reporting` includes `E_WARNING`.
+    pub warnings: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -117,6 +129,8 @@ struct Answer {
     checks: Vec<CheckAnswer>,
     #[serde(default)]
     session: Option<SessionAnswer>,
+    #[serde(default)]
+    logging: Option<Logging>,
 }
 
 #[derive(Deserialize)]
@@ -168,6 +182,7 @@ pub(super) fn parse_probe(stdout: &str) -> Option<ProbeResult> {
             delete_ms: session.delete_ms,
             error: kind(session.ok, session.error),
         }),
+        logging: answer.logging,
     })
 }
 
@@ -357,6 +372,7 @@ mod tests {
                 delete_ms: None,
                 error,
             }),
+            logging: None,
         };
         let servers = [server];
         assert_eq!(

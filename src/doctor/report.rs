@@ -3,7 +3,7 @@
 //! passwords and save path included, but those are `Secret`s, which print as `****`; it
 //! shows the settings, the servers' labels and the save path's safe `Summary`.
 
-use super::probe::{Cause, ErrorKind, ProbeResult};
+use super::probe::{Cause, ErrorKind, Logging, ProbeResult};
 use crate::boot::{Decision, Outcome};
 use crate::composer::Framework;
 use crate::config::redis_url::{AuthKind, Server};
@@ -107,6 +107,46 @@ fn redis_rows(config: &SessionConfig, servers: &[Server], settings: &Settings) -
     lines
 }
 
+/// Where a failed session's warning would go with these settings, and what it holds.
+fn logging_text(logging: &Logging, handler: SessionHandler) -> String {
+    let display = !matches!(
+        logging.display_errors.to_ascii_lowercase().as_str(),
+        "" | "0" | "off" | "false" | "no" | "stderr"
+    );
+    let to = match logging.error_log.as_str() {
+        _ if !logging.log_errors => None,
+        "" => Some("stderr, i.e. the dyno's log".to_string()),
+        "syslog" => Some("syslog".to_string()),
+        file => Some(file.to_string()),
+    };
+    let mut parts = vec![match &to {
+        Some(to) => format!("log_errors on (to {to})"),
+        None => "log_errors off".to_string(),
+    }];
+    parts.push(format!(
+        "display_errors {}",
+        if display {
+            "on (into the page: turn it off in production)"
+        } else {
+            "off"
+        }
+    ));
+    let carried = logging.warnings && (to.is_some() || display);
+    let what = match (carried, handler) {
+        (false, _) => "a failed session's warning would be written nowhere".to_string(),
+        (true, SessionHandler::Phpredis) => "a failed session's warning would go there, quoting \
+            session.save_path, password included"
+            .to_string(),
+        (true, SessionHandler::Buildpack) => "a failed session's warning would go there, \
+            without any password (the buildpack's handler)"
+            .to_string(),
+    };
+    format!(
+        "{}; {what} (the CLI's settings; a php-fpm pool can change them)",
+        parts.join(", ")
+    )
+}
+
 fn sessions(mode: Mode, handler: SessionHandler) -> String {
     let native = |save_handler: &str| match handler {
         SessionHandler::Phpredis => format!("save_handler {save_handler}"),
@@ -163,13 +203,21 @@ fn connections(persistent: bool, settings: &Settings) -> String {
 }
 
 /// The report's second part: versions and the checks that ran, with timings.
-pub(super) fn probe(servers: &[Server], cluster: bool, probe: &ProbeResult) -> Vec<String> {
+pub(super) fn probe(
+    servers: &[Server],
+    cluster: bool,
+    handler: SessionHandler,
+    probe: &ProbeResult,
+) -> Vec<String> {
     let mut lines = vec![
         "PHP:".to_string(),
         row("PHP", &probe.php),
         row("phpredis", probe.redis.as_deref().unwrap_or("not loaded")),
-        "Checks:".to_string(),
     ];
+    if let Some(logging) = &probe.logging {
+        lines.push(row("Logging", &logging_text(logging, handler)));
+    }
+    lines.push("Checks:".to_string());
     for (index, check) in probe.checks.iter().enumerate() {
         let what = if cluster {
             "connect to the cluster".to_string()
@@ -266,5 +314,39 @@ fn session_failure(kind: ErrorKind) -> &'static str {
         ErrorKind::Refused => "the connection was refused",
         ErrorKind::HostNotFound => "the host was not found",
         ErrorKind::Other => "PHP's session module reported an error",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn where_a_failed_sessions_warning_goes() {
+        let logging = |display: &str, log: bool, file: &str, warnings: bool| Logging {
+            display_errors: display.into(),
+            log_errors: log,
+            error_log: file.into(),
+            warnings,
+        };
+        let cases = [
+            (logging("0", true, "", true), SessionHandler::Phpredis),
+            (
+                logging("Off", true, "/tmp/php-fpm.log", true),
+                SessionHandler::Phpredis,
+            ),
+            (logging("1", false, "", true), SessionHandler::Phpredis),
+            (
+                logging("stderr", true, "syslog", true),
+                SessionHandler::Buildpack,
+            ),
+            (logging("", false, "", true), SessionHandler::Phpredis),
+            (logging("On", true, "", false), SessionHandler::Phpredis),
+        ];
+        let text: Vec<String> = cases
+            .iter()
+            .map(|(logging, handler)| logging_text(logging, *handler))
+            .collect();
+        insta::assert_snapshot!(text.join("\n"));
     }
 }
