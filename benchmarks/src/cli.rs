@@ -58,7 +58,7 @@ pub struct SessionsArgs {
     pub workers: u32,
     /// What serves PHP.
     #[arg(long, value_enum, default_value = "fpm-nginx")]
-    pub server: crate::sessions::ServerKind,
+    pub server: ServerKind,
     /// Seconds of warmup per round [default: 2, 0.5 with --quick].
     #[arg(long, value_parser = seconds)]
     pub warmup: Option<Duration>,
@@ -153,6 +153,25 @@ fn seconds(text: &str) -> anyhow::Result<Duration> {
 /// A non-negative number of milliseconds.
 fn milliseconds(text: &str) -> anyhow::Result<Duration> {
     Ok(seconds(text)? / 1000)
+}
+
+/// The kinds of web server the benchmark can put PHP behind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ServerKind {
+    /// php-fpm (`pm = static`, a unix socket) behind nginx: a Heroku web dyno's shape.
+    FpmNginx,
+    /// PHP's built-in web server (`php -S`), with `PHP_CLI_SERVER_WORKERS` workers.
+    PhpBuiltin,
+}
+
+impl ServerKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            ServerKind::FpmNginx => "php-fpm behind nginx",
+            ServerKind::PhpBuiltin => "PHP's built-in server",
+        }
+    }
 }
 
 #[cfg(test)]

@@ -18,6 +18,7 @@ mod rows;
 mod server;
 mod trace;
 
+use crate::cli::ServerKind;
 use crate::cli::SessionsArgs;
 use crate::load;
 use crate::lost;
@@ -27,7 +28,6 @@ use anyhow::Context;
 use redis::{Backend, Probe, connections_received};
 use report::{Report, RowReport, SettingsReport, Versions};
 use rows::{Network, RowResult, Setup};
-pub use server::ServerKind;
 use server::{Server, Site};
 use std::path::PathBuf;
 use std::time::Duration;

@@ -4,6 +4,7 @@
 //! handler, and the warnings PHP logged. Two kinds: php-fpm behind nginx, as a Heroku web
 //! dyno serves PHP (the default), and PHP's built-in server.
 
+use crate::cli::ServerKind;
 use crate::sys;
 use anyhow::{Context, anyhow, bail};
 use std::os::unix::process::CommandExt;
@@ -28,28 +29,11 @@ pub struct Site {
     pub log: PathBuf,
 }
 
-/// The kinds of web server the benchmark can put PHP behind.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ServerKind {
-    /// php-fpm (`pm = static`, a unix socket) behind nginx: a Heroku web dyno's shape.
-    FpmNginx,
-    /// PHP's built-in web server (`php -S`), with `PHP_CLI_SERVER_WORKERS` workers.
-    PhpBuiltin,
-}
-
 impl ServerKind {
     fn start(self, site: &Site, port: u16) -> anyhow::Result<Box<dyn WebServer>> {
         match self {
             ServerKind::FpmNginx => Ok(Box::new(FpmNginx::start(site, port)?)),
             ServerKind::PhpBuiltin => Ok(Box::new(PhpBuiltin::start(site, port)?)),
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            ServerKind::FpmNginx => "php-fpm behind nginx",
-            ServerKind::PhpBuiltin => "PHP's built-in server",
         }
     }
 }
