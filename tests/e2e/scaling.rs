@@ -408,13 +408,17 @@ fn buildpack_handler_shards_keep_the_prefix_and_lock(rt: &Runtime) {
 /// cluster handler cannot), 40 concurrent requests through php-fpm lose nothing, the
 /// sessions spread over the slots under the app's prefix.
 fn buildpack_handler_locks_on_a_cluster(rt: &Runtime) {
+    handler_on_a_cluster(rt, None);
+}
+
+fn handler_on_a_cluster(rt: &Runtime, tls: Option<&TlsFiles>) {
     let password = format!("{SECRET_MARKER}-bp-cluster");
-    let cluster = Cluster::start(rt, None, &password);
-    let url = format!(
-        "redis://:{}@127.0.0.1:{}",
-        url_encode(&password),
-        cluster.nodes[0].port
-    );
+    let cluster = Cluster::start(rt, tls, &password);
+    let (scheme, port) = match tls {
+        Some(_) => ("rediss", cluster.nodes[0].tls_port),
+        None => ("redis", cluster.nodes[0].port),
+    };
+    let url = format!("{scheme}://:{}@127.0.0.1:{port}", url_encode(&password));
     let slug = build(&Buildpack::assemble(), &repo_dir().join("example"), &[]);
     let key_prefix = format!(
         "PHPREDIS_SESSION:{}:",
@@ -483,36 +487,5 @@ fn tls_cluster_on_phpredis6() {
 /// options themselves.
 #[test]
 fn buildpack_handler_on_a_tls_cluster_on_phpredis6() {
-    let rt = Runtime::trixie();
-    let tls = TlsFiles::create();
-    let password = format!("{SECRET_MARKER}-bp-tls-cluster");
-    let cluster = Cluster::start(&rt, Some(&tls), &password);
-    let url = format!(
-        "rediss://:{}@127.0.0.1:{}",
-        url_encode(&password),
-        cluster.nodes[0].tls_port
-    );
-    let slug = build(&Buildpack::assemble(), &repo_dir().join("example"), &[]);
-    let key_prefix = format!(
-        "PHPREDIS_SESSION:{}:",
-        namespace(&slug.path().join(".php-redis-sessions"))
-    );
-    let vars = [
-        ("REDIS_URL", url.as_str()),
-        ("PHP_REDIS_SESSIONS_CLUSTER", "1"),
-        BUILDPACK_HANDLER,
-    ];
-    let (first, ran) = visit_many(&rt, slug.path(), &vars, "bptls", true);
-    assert_eq!(ran.stderr, "");
-    assert!(first.iter().all(|v| *v == Some(1)), "{first:?}");
-    let per_node: usize = cluster
-        .nodes
-        .iter()
-        .map(|n| handler_keys(n, 0, &key_prefix, "bptls"))
-        .sum();
-    assert_eq!(per_node, COUNT);
-    let dyno = WebDyno::start(&rt, slug.path(), &vars, Frontend::Nginx, 4);
-    let visits = dyno.concurrent_visits_through(40, "user");
-    assert_eq!(visits.lost, 0, "writes were lost: {}", dyno.log());
-    assert_no_secret("the dyno's log", &dyno.log(), &[&password]);
+    handler_on_a_cluster(&Runtime::trixie(), Some(&TlsFiles::create()));
 }
