@@ -226,6 +226,71 @@ fn sessions_in_redis_after_the_php_buildpack() {
     assert_tree_has_no_secret(&built.lifecycle.app(), &[&password]);
 }
 
+/// `PHP_REDIS_SESSIONS_HANDLER=buildpack` under the launcher: exec.d adds the handler's
+/// ini directory after the session ini's, PHP runs the layer's handler, sessions are under
+/// its keys, and nothing of the password reaches a layer, a log or the save path.
+#[test]
+fn the_buildpack_handler_under_the_launcher() {
+    let redis = Redis::start();
+    let password = awkward_password();
+    redis.require_password(&password);
+    let url = format!(
+        "redis://:{}@127.0.0.1:{}",
+        url_encode(&password),
+        redis.port
+    );
+    let built = cnb_build(&example_app(), PhpFrom::Buildpack, &[]);
+    let launch = built.launch(&[
+        ("REDIS_URL", &url),
+        ("PHP_REDIS_SESSIONS_HANDLER", "buildpack"),
+    ]);
+    let php_conf_d = built.php_conf_d().display().to_string();
+    let layer = built.layer();
+    assert_eq!(
+        launch.env["PHP_INI_SCAN_DIR"],
+        format!(
+            "{php_conf_d}:{}:{}",
+            layer.join("conf.d").display(),
+            layer.join("conf.d-handler").display()
+        )
+    );
+    assert_eq!(
+        launch.env["PHP_REDIS_SESSIONS_INI_AUTO_PREPEND_FILE"],
+        layer.join("php/session-handler.php").display().to_string()
+    );
+    assert!(!launch.env["PHP_REDIS_SESSIONS_INI_SAVE_PATH"].contains("auth"));
+    assert_exec_d_output_is_spec_toml(&launch.exec_d[0].fd3);
+
+    let id = format!("cnbh{}", std::process::id());
+    let (first, ran1) = launch_new_session(&launch, &id);
+    let (second, ran2) = launch_session(&launch, &id);
+    for ran in [&ran1, &ran2] {
+        assert_eq!(ran.stderr, "", "PHP complained");
+    }
+    assert_eq!(first["save_handler"], "user");
+    assert_eq!(
+        (&first["visits"], &second["visits"]),
+        (&1.into(), &2.into())
+    );
+    let key = format!("PHPREDIS_SESSION:{}:{{{id}}}", namespace(&layer));
+    assert_eq!(redis.get(0, &key).as_deref(), Some("visits|i:2;"));
+    let doctor = launch.run("php-redis-sessions", &["doctor"], &[]);
+    assert_eq!(doctor.code, Some(0), "{}", doctor.all());
+    assert!(
+        doctor.stdout.contains("(the buildpack's handler): ok"),
+        "{}",
+        doctor.stdout
+    );
+    for (what, text) in [
+        ("exec.d output", launch.exec_d_output()),
+        ("process output", ran1.all() + &ran2.all()),
+        ("doctor output", doctor.all()),
+    ] {
+        assert_no_secret(what, &text, &[&password]);
+    }
+    assert_tree_has_no_secret(&built.lifecycle.layers(), &[&password]);
+}
+
 #[test]
 fn acl_user_and_database_without_a_php_buildpack() {
     let redis = Redis::start();
