@@ -172,8 +172,9 @@ pub struct Installed {
     pub prepend_elsewhere: Option<String>,
     /// This app's namespace for session keys, made by its first build.
     pub namespace: Option<String>,
-    /// phpredis' major version, as the build found it (`None`: unknown).
-    pub phpredis_major: Option<u32>,
+    /// phpredis' version, as the build found it (`None`: unknown): the doctor shows it
+    /// beside the version PHP reports now.
+    pub phpredis_built: Option<String>,
 }
 
 /// The buildpack's session handler's files: the PHP and its ini's directory.
@@ -413,10 +414,7 @@ fn session_vars(
     [
         (SAVE_HANDLER_VAR, config.save_handler.to_string()),
         (STRICT_MODE_VAR, u8::from(config.strict_mode).to_string()),
-        (
-            ECHO_CHECK_VAR,
-            u8::from(echo_check_liveness(installed.phpredis_major)).to_string(),
-        ),
+        (ECHO_CHECK_VAR, ECHO_CHECK_LIVENESS.to_string()),
         (SAVE_PATH_VAR, config.save_path.expose().clone()),
         (LOCKING_VAR, u8::from(config.locking).to_string()),
         (LOCK_EXPIRE_VAR, config.lock_expire.to_string()),
@@ -431,15 +429,13 @@ fn session_vars(
 }
 
 /// phpredis checks a pooled persistent connection before reusing it with `AUTH` + `ECHO`
-/// (one round trip); on phpredis 6 that costs a second `AUTH` too (upstream issue 2536).
-/// Measured behind php-fpm: with the check off, phpredis 6 saves one round trip per
-/// request and still recovers from a Redis that died silently after one failed request
-/// per worker, exactly as with it on; phpredis 5.3 with it off never recovers (every
-/// request fails after the read timeout). So off from phpredis 6 on, on before, and on
-/// when the build could not tell.
-fn echo_check_liveness(phpredis_major: Option<u32>) -> bool {
-    phpredis_major.is_none_or(|major| major < 6)
-}
+/// (one round trip). Measured behind php-fpm, with a Redis that died silently: phpredis
+/// 5.3 with the check off never recovers (every request fails after the read timeout);
+/// phpredis 6 recovers after one failed request per worker either way, but with the check
+/// off that request also replaces the user's session cookie (strict mode takes the failed
+/// check of the id for an unknown id): a logout. On for both, at one round trip a
+/// request (the buildpack's own handler does without it, and loses nothing).
+const ECHO_CHECK_LIVENESS: u8 = 1;
 
 /// Adds `ini_dir` to PHP's ini scan path. An unset (or empty) path becomes `:ini_dir`, whose
 /// empty first element keeps PHP's compiled-in conf.d (where the PHP buildpack loads
@@ -615,7 +611,7 @@ mod tests {
             (LOCKING, "sometimes"),
         ]);
         assert_eq!(plan.notices.len(), 2);
-        assert!(var(&plan, SAVE_PATH_VAR).unwrap().contains("timeout=5&"));
+        assert!(var(&plan, SAVE_PATH_VAR).unwrap().contains("timeout=2&"));
         assert_eq!(var(&plan, LOCKING_VAR), Some("1"));
     }
 
@@ -824,14 +820,8 @@ mod tests {
     }
 
     #[test]
-    fn the_liveness_check_follows_the_phpredis_version() {
-        for (major, echo) in [(None, "1"), (Some(5), "1"), (Some(6), "0"), (Some(7), "0")] {
-            let installed = Installed {
-                phpredis_major: major,
-                ..installed()
-            };
-            let plan = plan(&Vars::new([("REDIS_URL", "redis://h")]), &installed);
-            assert_eq!(var(&plan, ECHO_CHECK_VAR), Some(echo), "{major:?}");
-        }
+    fn the_liveness_check_is_on() {
+        let plan = plan(&Vars::new([("REDIS_URL", "redis://h")]), &installed());
+        assert_eq!(var(&plan, ECHO_CHECK_VAR), Some("1"));
     }
 }

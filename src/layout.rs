@@ -293,9 +293,7 @@ pub(crate) fn own_installed() -> Installed {
             .ok()
             .map(|text| text.trim().to_string())
             .filter(|text| is_namespace(text)),
-        phpredis_major: fs::read_to_string(root.join(PHPREDIS_NAME))
-            .ok()
-            .and_then(|text| text.trim().split('.').next()?.parse().ok()),
+        phpredis_built: read_fact(&root, PHPREDIS_NAME),
     }
 }
 

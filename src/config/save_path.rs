@@ -341,12 +341,12 @@ mod tests {
             .clone()
     }
 
-    const TAIL: &str = "persistent=1&persistent_id=php-redis-sessions&timeout=5&read_timeout=5";
-    const TLS_TAIL: &str = "persistent=1&persistent_id=php-redis-sessions&timeout=5&read_timeout=5\
+    const TAIL: &str = "persistent=1&persistent_id=php-redis-sessions&timeout=2&read_timeout=2";
+    const TLS_TAIL: &str = "persistent=1&persistent_id=php-redis-sessions&timeout=2&read_timeout=2\
         &stream[verify_peer]=0&stream[verify_peer_name]=0";
-    const CLUSTER_TAIL: &str = "persistent=1&timeout=5&read_timeout=5";
+    const CLUSTER_TAIL: &str = "persistent=1&timeout=2&read_timeout=2";
     const CLUSTER_TLS_TAIL: &str =
-        "persistent=1&timeout=5&read_timeout=5&stream[verify_peer]=0&stream[verify_peer_name]=0";
+        "persistent=1&timeout=2&read_timeout=2&stream[verify_peer]=0&stream[verify_peer_name]=0";
 
     #[test]
     fn plain_url() {
@@ -551,7 +551,7 @@ mod tests {
                 .unwrap()
                 .save_path
                 .expose(),
-            "tls://host:1?persistent=1&persistent_id=php-redis-sessions&timeout=5&read_timeout=5&stream[verify_peer]=1&stream[verify_peer_name]=1"
+            "tls://host:1?persistent=1&persistent_id=php-redis-sessions&timeout=2&read_timeout=2&stream[verify_peer]=1&stream[verify_peer_name]=1"
         );
     }
 
@@ -576,7 +576,7 @@ mod tests {
                 config.lock_wait_time,
                 config.lock_retries
             ),
-            ("redis", true, 30, 10_000, 3_000)
+            ("redis", true, 30, 10_000, 1_500)
         );
     }
 

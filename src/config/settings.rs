@@ -86,13 +86,13 @@ impl Default for Settings {
             prefix: None,
             strict_mode: true,
             handler: SessionHandler::Phpredis,
-            timeout: 5.0,
-            read_timeout: 5.0,
+            timeout: 2.0,
+            read_timeout: 2.0,
             lock: LockSettings {
                 enabled: true,
                 expire: 30,
                 wait_time: 10_000,
-                retries: 3_000,
+                retries: 1_500,
             },
         }
     }
@@ -294,11 +294,13 @@ mod tests {
         let (settings, invalid) = read_from(&[]);
         assert_eq!(settings, Settings::default());
         assert!(invalid.is_empty());
-        // The longest wait for a lock equals the lock's own life: a dead holder's lock
-        // expires before a waiter gives up, and nobody waits past Heroku's 30 s router timeout.
+        // The longest wait for a lock is half the lock's life and half of Heroku's 30 s
+        // (php-fpm's request_terminate_timeout and the router's): a waiter that got a dead
+        // holder's lock after 29 s would be killed holding a new one, and the next request
+        // would wait again (measured: 27 s); at 15 s it gives up with time to answer.
         let lock = settings.lock;
         assert_eq!(
-            u64::from(lock.wait_time) * u64::from(lock.retries),
+            2 * u64::from(lock.wait_time) * u64::from(lock.retries),
             u64::from(lock.expire) * 1_000_000
         );
     }
@@ -410,7 +412,7 @@ mod tests {
     fn invalid_settings_report_their_default() {
         let (_, invalid) = read_from(&[(LOCK_RETRIES, "x"), (TIMEOUT, "x"), (LOCKING, "x")]);
         let defaults: Vec<&str> = invalid.iter().map(|i| i.default.as_str()).collect();
-        assert_eq!(defaults, ["1", "5", "3000"]);
+        assert_eq!(defaults, ["1", "2", "1500"]);
     }
 
     #[test]

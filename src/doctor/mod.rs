@@ -41,7 +41,13 @@ pub fn run() -> u8 {
                     1
                 }
                 Some(answer) => {
-                    lines.extend(report::probe(servers, cluster, config.handler, &answer));
+                    lines.extend(report::probe(
+                        servers,
+                        cluster,
+                        config.handler,
+                        installed.phpredis_built.as_deref(),
+                        &answer,
+                    ));
                     let handler = match config.handler {
                         SessionHandler::Buildpack => "buildpack",
                         SessionHandler::Phpredis => config.save_handler,

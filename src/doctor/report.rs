@@ -207,12 +207,20 @@ pub(super) fn probe(
     servers: &[Server],
     cluster: bool,
     handler: SessionHandler,
+    built: Option<&str>,
     probe: &ProbeResult,
 ) -> Vec<String> {
+    let phpredis = match (probe.redis.as_deref(), built) {
+        (None, _) => "not loaded".to_string(),
+        (Some(now), Some(built)) if now != built => format!(
+            "{now} (the build found {built}: build the app again after changing PHP or phpredis)"
+        ),
+        (Some(now), _) => now.to_string(),
+    };
     let mut lines = vec![
         "PHP:".to_string(),
         row("PHP", &probe.php),
-        row("phpredis", probe.redis.as_deref().unwrap_or("not loaded")),
+        row("phpredis", &phpredis),
     ];
     if let Some(logging) = &probe.logging {
         lines.push(row("Logging", &logging_text(logging, handler)));
