@@ -360,9 +360,11 @@ fn outage_answers_in_time(rt: &Runtime, handler: Handler) {
 }
 
 /// An app whose own code `pconnect`s to the same Redis (with the same timeout as the
-/// sessions) and switches to database 3 does not move the sessions there: the session
-/// handler's persistent connections have an id of their own. (Without it, every session
-/// of these 8 requests landed in database 3.)
+/// sessions, and the host written as phpredis' save path writes it, `tcp://HOST`, as
+/// every TLS app must) and switches to database 3 does not move the sessions there: the
+/// session handler's persistent connections have an id of their own, and the ini pools
+/// connections by that id (`redis.pconnect.pool_pattern`). (Without the pool pattern,
+/// every session of these requests landed in database 3.)
 fn app_pconnect_does_not_move_sessions(rt: &Runtime) {
     pconnect_does_not_move_sessions(rt, Handler::Phpredis);
 }
@@ -380,7 +382,7 @@ fn pconnect_does_not_move_sessions(rt: &Runtime, handler: Handler) {
         Frontend::Nginx,
         1,
         &[
-            ("APP_REDIS_HOST", "127.0.0.1"),
+            ("APP_REDIS_HOST", "tcp://127.0.0.1"),
             ("APP_REDIS_PORT", &port),
             ("APP_REDIS_PASSWORD", PASSWORD),
             ("APP_REDIS_TIMEOUT", "5"),
