@@ -10,8 +10,9 @@
 //! - [`Proxy::silence`]: a Redis that died without closing anything (a host gone): the
 //!   connections open now stay open and never carry a byte again; new ones work.
 //! - [`Proxy::cut`]: every connection open now is closed, as a restarted Redis does.
-//! - [`Proxy::outage`]: Redis down, refusing (closed at once) or unreachable (accepted,
-//!   never answered), until [`Proxy::heal`].
+//! - [`Proxy::outage`]: Redis down, refusing (nothing listens on the port: a connect gets
+//!   `ECONNREFUSED`, as from a stopped Redis) or unreachable (accepted, never answered),
+//!   until [`Proxy::heal`] listens on the same port again.
 //! - [`Proxy::round_trips`]: chunks the clients sent, one per round trip for a client that
 //!   waits for each answer (pipelined commands arrive in one chunk).
 
@@ -27,7 +28,7 @@ const STACK: usize = 128 * 1024;
 /// What the proxy does with new connections.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outage {
-    /// Closed at once, as a connection to a stopped Redis is refused.
+    /// Refused: the port has no listener, as a stopped Redis's has none.
     Refused,
     /// Accepted and never answered, as a host that is gone.
     Unreachable,
@@ -64,6 +65,8 @@ struct State {
     accepted: AtomicUsize,
     sent: AtomicUsize,
     stop: AtomicBool,
+    /// Whether the port has a listener now (none while refusing).
+    listening: AtomicBool,
 }
 
 pub struct Proxy {
@@ -83,18 +86,10 @@ impl Proxy {
         let listener = TcpListener::bind(("127.0.0.1", port))?;
         let port = listener.local_addr()?.port();
         let state = Arc::new(State::default());
+        state.listening.store(true, Ordering::SeqCst);
         let thread = {
             let state = state.clone();
-            thread::spawn(move || {
-                for client in listener.incoming() {
-                    if state.stop.load(Ordering::SeqCst) {
-                        break;
-                    }
-                    if let Ok(client) = client {
-                        accept(&state, client, target, delay);
-                    }
-                }
-            })
+            thread::spawn(move || serve(&state, listener, port, target, delay))
         };
         Ok(Proxy {
             port,
@@ -117,12 +112,15 @@ impl Proxy {
         }
     }
 
-    /// Redis goes down: open connections are closed (refused) or silenced (unreachable),
-    /// and so are new ones, until [`Proxy::heal`].
+    /// Redis goes down: open connections are closed and the port stops listening
+    /// (refused), or they and new ones are silenced (unreachable), until [`Proxy::heal`].
     pub fn outage(&self, outage: Outage) {
         match outage {
             Outage::Refused => {
                 self.state.mode.store(REFUSE, Ordering::SeqCst);
+                // Wakes the accepting thread, which then closes its listener.
+                let _ = TcpStream::connect(("127.0.0.1", self.port));
+                self.wait_until_listening(false);
                 self.cut();
             }
             Outage::Unreachable => {
@@ -132,9 +130,23 @@ impl Proxy {
         }
     }
 
-    /// Redis is back: new connections are forwarded again.
+    /// Redis is back: the port listens again, and new connections are forwarded.
     pub fn heal(&self) {
         self.state.mode.store(FORWARD, Ordering::SeqCst);
+        self.wait_until_listening(true);
+    }
+
+    fn wait_until_listening(&self, listening: bool) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.state.listening.load(Ordering::SeqCst) != listening {
+            assert!(
+                Instant::now() < deadline,
+                "the proxy on port {} did not {} listening",
+                self.port,
+                if listening { "start" } else { "stop" }
+            );
+            thread::sleep(Duration::from_millis(2));
+        }
     }
 
     /// Connections forwarded so far.
@@ -151,6 +163,7 @@ impl Proxy {
 impl Drop for Proxy {
     fn drop(&mut self) {
         self.state.stop.store(true, Ordering::SeqCst);
+        self.state.mode.store(FORWARD, Ordering::SeqCst);
         let _ = TcpStream::connect(("127.0.0.1", self.port));
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
@@ -170,23 +183,49 @@ pub fn start_delay_proxy(port: u16, upstream: SocketAddr, delay: Duration) -> io
     Ok(port)
 }
 
+/// The accepting thread: forwards what `listener` accepts; while refusing, it has no
+/// listener, and binds `port` again when the outage ends.
+fn serve(
+    state: &Arc<State>,
+    listener: TcpListener,
+    port: u16,
+    target: SocketAddr,
+    delay: Duration,
+) {
+    let mut listener = Some(listener);
+    while !state.stop.load(Ordering::SeqCst) {
+        let Some(open) = &listener else {
+            if state.mode.load(Ordering::SeqCst) == REFUSE {
+                thread::sleep(Duration::from_millis(2));
+            } else if let Ok(bound) = TcpListener::bind(("127.0.0.1", port)) {
+                listener = Some(bound);
+                state.listening.store(true, Ordering::SeqCst);
+            }
+            continue;
+        };
+        let Ok((client, _)) = open.accept() else {
+            continue;
+        };
+        if state.mode.load(Ordering::SeqCst) == REFUSE {
+            drop(client);
+            listener = None;
+            state.listening.store(false, Ordering::SeqCst);
+        } else if !state.stop.load(Ordering::SeqCst) {
+            accept(state, client, target, delay);
+        }
+    }
+}
+
 fn accept(state: &Arc<State>, client: TcpStream, target: SocketAddr, delay: Duration) {
     let accepted = Instant::now();
-    match state.mode.load(Ordering::SeqCst) {
-        REFUSE => {
-            let _ = client.shutdown(Shutdown::Both);
-            return;
-        }
-        BLACKHOLE => {
-            state.links.lock().unwrap().push(Arc::new(Link {
-                client,
-                upstream: None,
-                silenced: AtomicBool::new(true),
-                open: AtomicUsize::new(0),
-            }));
-            return;
-        }
-        _ => {}
+    if state.mode.load(Ordering::SeqCst) == BLACKHOLE {
+        state.links.lock().unwrap().push(Arc::new(Link {
+            client,
+            upstream: None,
+            silenced: AtomicBool::new(true),
+            open: AtomicUsize::new(0),
+        }));
+        return;
     }
     let Ok(upstream) = TcpStream::connect(target) else {
         let _ = client.shutdown(Shutdown::Both); // Redis is down: the client sees it closed

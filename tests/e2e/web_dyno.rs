@@ -5,8 +5,9 @@
 //! many requests fail when Redis restarts or dies, that an outage answers within the
 //! timeouts and passes, that the app's own phpredis connections cannot move the sessions,
 //! that new credentials after a restart just work, and how many round trips a request
-//! costs. Each with phpredis' own session handler (the default) and with the buildpack's
-//! (`PHP_REDIS_SESSIONS_HANDLER=buildpack`).
+//! costs, and that the doctor names what php-fpm serves. Each with phpredis' own session
+//! handler (the default) and with the buildpack's (`PHP_REDIS_SESSIONS_HANDLER=buildpack`),
+//! over TCP and TLS.
 
 use crate::support::*;
 use std::time::Duration;
@@ -193,6 +194,10 @@ fn buildpack_handler_nginx_concurrent_requests(rt: &Runtime) {
     concurrent_requests(rt, Handler::Buildpack, Frontend::Nginx, false);
 }
 
+fn buildpack_handler_apache_concurrent_requests(rt: &Runtime) {
+    concurrent_requests(rt, Handler::Buildpack, Frontend::Apache, false);
+}
+
 fn buildpack_handler_apache_concurrent_requests_over_tls(rt: &Runtime) {
     concurrent_requests(rt, Handler::Buildpack, Frontend::Apache, true);
 }
@@ -256,17 +261,25 @@ fn restart_fails_no_request(rt: &Runtime, handler: Handler) {
 /// best phpredis' own handler does with either liveness setting it gets by default (on
 /// phpredis 5.3 with the check off, no request would succeed again).
 fn silent_redis_death_fails_one_request_per_worker(rt: &Runtime) {
-    silent_redis_death(rt, Handler::Phpredis);
+    silent_redis_death(rt, Handler::Phpredis, false);
+}
+
+fn silent_redis_death_over_tls_fails_one_request_per_worker(rt: &Runtime) {
+    silent_redis_death(rt, Handler::Phpredis, true);
 }
 
 /// The buildpack's handler replaces a kept connection that fails once: after a silent
 /// death, no request fails; the first of each worker waits out the read timeout.
 fn buildpack_handler_silent_redis_death_fails_no_request(rt: &Runtime) {
-    silent_redis_death(rt, Handler::Buildpack);
+    silent_redis_death(rt, Handler::Buildpack, false);
 }
 
-fn silent_redis_death(rt: &Runtime, handler: Handler) {
-    let setup = Setup::new(rt, false);
+fn buildpack_handler_silent_redis_death_over_tls_fails_no_request(rt: &Runtime) {
+    silent_redis_death(rt, Handler::Buildpack, true);
+}
+
+fn silent_redis_death(rt: &Runtime, handler: Handler, tls: bool) {
+    let setup = Setup::new(rt, tls);
     let workers = 4;
     let dyno = setup.dyno_with(
         rt,
@@ -282,20 +295,27 @@ fn silent_redis_death(rt: &Runtime, handler: Handler) {
     };
     assert!(
         expected.contains(&failed),
-        "{failed} failed: {}",
+        "tls {tls}: {failed} failed: {}",
         dyno.log()
     );
-    assert!(slowest < Duration::from_secs(3), "{slowest:?}");
+    assert!(slowest < Duration::from_secs(3), "tls {tls}: {slowest:?}");
     let (failed_later, _) = requests_after(&dyno, 12, || {});
-    assert_eq!(failed_later, 0, "{}", dyno.log());
+    assert_eq!(failed_later, 0, "tls {tls}: {}", dyno.log());
+    assert_no_secret("the dyno's log", &dyno.log(), &[PASSWORD]);
 }
 
-/// Redis down, refusing or unreachable: every request answers, none hangs (refused: at
-/// once; unreachable: phpredis waits out the timeout at each of its steps, up to four of
-/// them, here 1 s each); and once Redis is back, the sessions carry on where they were,
-/// with their data.
+/// Redis down, refusing (nothing listens) or unreachable (accepted, never answered: a
+/// hung Redis): every request answers, none hangs (refused: at once; unreachable:
+/// phpredis waits out the timeout at each of its steps, up to four of them, here 1 s
+/// each); once Redis is back, the sessions carry on where they were, with their data;
+/// and the password reaches the log only where the README says phpredis' handler puts
+/// it.
 fn outage_answers_in_time_and_passes(rt: &Runtime) {
-    outage_answers_in_time(rt, Handler::Phpredis);
+    outage_answers_in_time(rt, Handler::Phpredis, false);
+}
+
+fn outage_over_tls_answers_in_time_and_passes(rt: &Runtime) {
+    outage_answers_in_time(rt, Handler::Phpredis, true);
 }
 
 /// The same with the buildpack's handler, whose one step (a lock-and-read that fails
@@ -303,12 +323,16 @@ fn outage_answers_in_time_and_passes(rt: &Runtime) {
 /// one that died since the last request): at most two timeouts, 1 s each here. Its
 /// warnings never quote a password: it is in no ini setting PHP could quote.
 fn buildpack_handler_outage_answers_in_time_and_passes(rt: &Runtime) {
-    outage_answers_in_time(rt, Handler::Buildpack);
+    outage_answers_in_time(rt, Handler::Buildpack, false);
 }
 
-fn outage_answers_in_time(rt: &Runtime, handler: Handler) {
+fn buildpack_handler_outage_over_tls_answers_in_time_and_passes(rt: &Runtime) {
+    outage_answers_in_time(rt, Handler::Buildpack, true);
+}
+
+fn outage_answers_in_time(rt: &Runtime, handler: Handler, tls: bool) {
     for outage in [Outage::Refused, Outage::Unreachable] {
-        let setup = Setup::new(rt, false);
+        let setup = Setup::new(rt, tls);
         let dyno = setup.dyno_with(
             rt,
             handler,
@@ -333,7 +357,7 @@ fn outage_answers_in_time(rt: &Runtime, handler: Handler) {
             };
             assert!(
                 response.elapsed < limit,
-                "{outage:?}: {:?}\n{}",
+                "{outage:?}, tls {tls}: {:?}\n{}",
                 response.elapsed,
                 dyno.log()
             );
@@ -347,7 +371,7 @@ fn outage_answers_in_time(rt: &Runtime, handler: Handler) {
                 break;
             }
         }
-        assert_eq!(resumed, Some(3), "{outage:?}: {}", dyno.log());
+        assert_eq!(resumed, Some(3), "{outage:?}, tls {tls}: {}", dyno.log());
         let log = dyno.log();
         if handler == Handler::Buildpack {
             assert!(
@@ -355,7 +379,27 @@ fn outage_answers_in_time(rt: &Runtime, handler: Handler) {
                 "{log}"
             );
         }
-        assert_no_secret("the dyno's log", &log, &[PASSWORD]);
+        // PHP's warning that quotes `session.save_path`, where phpredis' handler reads the
+        // password (the README's "When Redis fails" table): once per failed connect,
+        // through php-fpm and again through nginx's FastCGI line. A hung Redis fails the
+        // connect only over TLS (in the handshake); over TCP it fails a read, which PHP
+        // does not quote. The buildpack's handler has no password there to quote. Nothing
+        // else may show one.
+        let (quotes, rest): (Vec<&str>, Vec<&str>) = log
+            .lines()
+            .partition(|line| line.contains("session data: redis (path: "));
+        let rest = rest.join("\n");
+        let expected = match (handler, outage) {
+            (Handler::Phpredis, Outage::Refused) => 4..=usize::MAX,
+            (Handler::Phpredis, Outage::Unreachable) if tls => 1..=usize::MAX,
+            (Handler::Buildpack, _) | (Handler::Phpredis, Outage::Unreachable) => 0..=0,
+        };
+        assert!(
+            expected.contains(&quotes.len()),
+            "{outage:?}, tls {tls}: {} warnings quote the save path; the rest of the log:\n{rest}",
+            quotes.len()
+        );
+        assert_no_secret("the dyno's log", &rest, &[PASSWORD]);
     }
 }
 
@@ -366,23 +410,38 @@ fn outage_answers_in_time(rt: &Runtime, handler: Handler) {
 /// connections by that id (`redis.pconnect.pool_pattern`). (Without the pool pattern,
 /// every session of these requests landed in database 3.)
 fn app_pconnect_does_not_move_sessions(rt: &Runtime) {
-    pconnect_does_not_move_sessions(rt, Handler::Phpredis);
+    pconnect_does_not_move_sessions(rt, Handler::Phpredis, false);
+}
+
+fn app_pconnect_over_tls_does_not_move_sessions(rt: &Runtime) {
+    pconnect_does_not_move_sessions(rt, Handler::Phpredis, true);
 }
 
 fn buildpack_handler_app_pconnect_does_not_move_sessions(rt: &Runtime) {
-    pconnect_does_not_move_sessions(rt, Handler::Buildpack);
+    pconnect_does_not_move_sessions(rt, Handler::Buildpack, false);
 }
 
-fn pconnect_does_not_move_sessions(rt: &Runtime, handler: Handler) {
-    let setup = Setup::new(rt, false);
+fn buildpack_handler_app_pconnect_over_tls_does_not_move_sessions(rt: &Runtime) {
+    pconnect_does_not_move_sessions(rt, Handler::Buildpack, true);
+}
+
+fn pconnect_does_not_move_sessions(rt: &Runtime, handler: Handler, tls: bool) {
+    let setup = Setup::new(rt, tls);
     let port = setup.proxy.port.to_string();
+    // Over TLS the app writes `tls://HOST` and verifies with PHP's CAs (the test's own,
+    // through `openssl.cafile`), as an app must for a TLS Redis.
+    let host = if tls {
+        "tls://127.0.0.1"
+    } else {
+        "tcp://127.0.0.1"
+    };
     let dyno = setup.dyno_with(
         rt,
         handler,
         Frontend::Nginx,
         1,
         &[
-            ("APP_REDIS_HOST", "tcp://127.0.0.1"),
+            ("APP_REDIS_HOST", host),
             ("APP_REDIS_PORT", &port),
             ("APP_REDIS_PASSWORD", PASSWORD),
             ("APP_REDIS_TIMEOUT", "5"),
@@ -390,7 +449,7 @@ fn pconnect_does_not_move_sessions(rt: &Runtime, handler: Handler) {
     );
     for _ in 0..8 {
         let (status, _, body) = dyno.get("/app_pconnect.php", None);
-        assert_eq!(status, 200, "{body}");
+        assert_eq!((status, body.trim()), (200, "ok"), "{}", dyno.log());
         let (status, _, body) = dyno.get("/", None);
         assert_eq!(status, 200, "{body}");
     }
@@ -403,30 +462,40 @@ fn pconnect_does_not_move_sessions(rt: &Runtime, handler: Handler) {
             .count()
     };
     let extra = usize::from(handler == Handler::Buildpack); // dyno_with's first visit
-    assert_eq!((sessions(0), sessions(3)), (8 + extra, 0));
+    assert_eq!((sessions(0), sessions(3)), (8 + extra, 0), "tls {tls}");
     assert_eq!(setup.redis.keys(3), ["app-cache"]);
+    assert_no_secret("the dyno's log", &dyno.log(), &[PASSWORD]);
 }
 
 /// Credentials rotated: Redis takes a new password, the config var changes and the dyno
 /// restarts (as Heroku does): the sessions carry on.
 fn credential_rotation_after_restart(rt: &Runtime) {
-    rotation_after_restart(rt, Handler::Phpredis);
+    rotation_after_restart(rt, Handler::Phpredis, false);
+}
+
+fn credential_rotation_over_tls_after_restart(rt: &Runtime) {
+    rotation_after_restart(rt, Handler::Phpredis, true);
 }
 
 fn buildpack_handler_credential_rotation_after_restart(rt: &Runtime) {
-    rotation_after_restart(rt, Handler::Buildpack);
+    rotation_after_restart(rt, Handler::Buildpack, false);
 }
 
-fn rotation_after_restart(rt: &Runtime, handler: Handler) {
-    let setup = Setup::new(rt, false);
+fn buildpack_handler_credential_rotation_over_tls_after_restart(rt: &Runtime) {
+    rotation_after_restart(rt, Handler::Buildpack, true);
+}
+
+fn rotation_after_restart(rt: &Runtime, handler: Handler, tls: bool) {
+    let setup = Setup::new(rt, tls);
     let dyno = setup.dyno_with(rt, handler, Frontend::Nginx, 2, &[]);
     let (_, cookie, _) = dyno.get("/", None);
     let cookie = cookie.unwrap();
     drop(dyno);
     let rotated = format!("{PASSWORD}-rotated");
     setup.redis.require_password(&rotated);
+    let scheme = if tls { "rediss" } else { "redis" };
     let url = format!(
-        "redis://:{}@127.0.0.1:{}",
+        "{scheme}://:{}@127.0.0.1:{}",
         url_encode(&rotated),
         setup.proxy.port
     );
@@ -437,8 +506,54 @@ fn rotation_after_restart(rt: &Runtime, handler: Handler) {
     vars.extend_from_slice(handler.vars());
     let dyno = WebDyno::start(rt, setup.slug.path(), &vars, Frontend::Nginx, 2);
     let (status, _, body) = dyno.get("/", Some(&cookie));
-    assert_eq!((status, visits(&body)), (200, Some(2)), "{}", dyno.log());
+    assert_eq!(
+        (status, visits(&body)),
+        (200, Some(2)),
+        "tls {tls}: {}",
+        dyno.log()
+    );
     assert_no_secret("the dyno's log", &dyno.log(), &[PASSWORD, &rotated]);
+}
+
+/// The doctor, run in a one-off dyno of the same app with the same config vars, names the
+/// handler and the key prefix that php-fpm's requests then use: what it says is what the
+/// web dyno does.
+fn doctor_names_what_php_fpm_serves(rt: &Runtime) {
+    for handler in [Handler::Phpredis, Handler::Buildpack] {
+        let setup = Setup::new(rt, false);
+        let dyno = setup.dyno_with(rt, handler, Frontend::Nginx, 2, &[]);
+        let (status, _, body) = dyno.get("/", None);
+        assert_eq!(status, 200, "{body}");
+        let answer: serde_json::Value = serde_json::from_str(body.trim()).unwrap();
+        assert_eq!(answer["save_handler"], handler.save_handler(), "{body}");
+        let id = answer["session_id"].as_str().unwrap();
+        let key = handler.key(&setup.slug, id);
+        assert_eq!(setup.redis.get(0, &key).as_deref(), Some("visits|i:1;"));
+
+        let mut vars = vec![
+            ("REDIS_URL", setup.url.as_str()),
+            ("PHP_INI_SCAN_DIR", setup.scan_dir.as_str()),
+        ];
+        vars.extend_from_slice(handler.vars());
+        let ran = dyno_run(rt, setup.slug.path(), &vars, "php-redis-sessions doctor");
+        assert_eq!(ran.code, Some(0), "{}", ran.all());
+        let named = match handler {
+            Handler::Phpredis => "save_handler redis",
+            Handler::Buildpack => "the buildpack's session handler",
+        };
+        let line = |label: &str| {
+            ran.stdout
+                .lines()
+                .find_map(|line| line.trim_start().strip_prefix(label))
+                .map_or_else(|| panic!("no {label} line: {}", ran.stdout), str::trim)
+                .to_string()
+        };
+        assert_eq!(line("Sessions"), format!("Redis, one server ({named})"));
+        let prefix = line("Key prefix");
+        assert!(key.starts_with(&prefix), "{key} / {prefix}");
+        assert_no_secret("the doctor's output", &ran.all(), &[PASSWORD]);
+        assert_no_secret("the dyno's log", &dyno.log(), &[PASSWORD]);
+    }
 }
 
 /// Round trips to Redis per request (a TCP connect counts as one), over 20 requests
@@ -561,17 +676,27 @@ in_both_runtimes!(
     apache_concurrent_requests_over_tls,
     redis_restart_fails_no_request,
     silent_redis_death_fails_one_request_per_worker,
+    silent_redis_death_over_tls_fails_one_request_per_worker,
     outage_answers_in_time_and_passes,
+    outage_over_tls_answers_in_time_and_passes,
     app_pconnect_does_not_move_sessions,
+    app_pconnect_over_tls_does_not_move_sessions,
     credential_rotation_after_restart,
+    credential_rotation_over_tls_after_restart,
     round_trips_per_request,
+    doctor_names_what_php_fpm_serves,
     buildpack_handler_nginx_concurrent_requests,
+    buildpack_handler_apache_concurrent_requests,
     buildpack_handler_apache_concurrent_requests_over_tls,
     buildpack_handler_nginx_concurrent_requests_over_tls,
     buildpack_handler_redis_restart_fails_no_request,
     buildpack_handler_silent_redis_death_fails_no_request,
+    buildpack_handler_silent_redis_death_over_tls_fails_no_request,
     buildpack_handler_outage_answers_in_time_and_passes,
+    buildpack_handler_outage_over_tls_answers_in_time_and_passes,
     buildpack_handler_app_pconnect_does_not_move_sessions,
+    buildpack_handler_app_pconnect_over_tls_does_not_move_sessions,
     buildpack_handler_credential_rotation_after_restart,
+    buildpack_handler_credential_rotation_over_tls_after_restart,
     buildpack_handler_round_trips_per_request,
 );
