@@ -3,8 +3,11 @@ machine, the method), summary.json (every number in the tables), the raw data it
 from (hyperfine's JSON, the session benchmark's JSON, the machine and size figures), and
 benchmarks.png (the plot).
 
-    python benchmarks/report.py --data DIR --out DIR
+    python benchmarks/report.py --data DIR --out DIR [--readme README.md]
 
+With --readme, the README's block between the markers README_START and README_END is
+replaced by the headline and goals tables of this run, so the README quotes the committed
+results and nothing else.
 The raw data is copied to --out, so `--data benchmarks/results --out benchmarks/results`
 makes the report again from committed results.
 """
@@ -22,6 +25,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
+README_START = "<!-- benchmark tables: written by scripts/bench.sh, do not edit -->"
+README_END = "<!-- end of benchmark tables -->"
 RAW_FILES = ["machine.env", "size.env", "sessions.json", "noise.json", "execd-missing.txt"]
 NETWORKS = ["TCP", "TCP + 1 ms", "TLS", "TLS + 1 ms"]
 SETUPS = ["hand-written", "buildpack", "buildpack, locking off", "buildpack's handler"]
@@ -114,6 +119,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--data", required=True, type=Path)
     parser.add_argument("--out", required=True, type=Path)
+    parser.add_argument("--readme", type=Path)
     args = parser.parse_args()
     data, out = args.data, args.out
     out.mkdir(parents=True, exist_ok=True)
@@ -156,6 +162,25 @@ def main():
     plot(out / "benchmarks.png", machine, size, boot, build, sessions)
     print(headline(machine, size, boot, build, sessions))
     print(goals(size, boot, build, sessions))
+    if args.readme:
+        write_readme(args.readme, machine, size, boot, build, sessions)
+
+
+def write_readme(path, machine, size, boot, build, sessions):
+    """Puts this run's headline and goals between the README's markers."""
+    text = path.read_text()
+    start, end = text.find(README_START), text.find(README_END)
+    if start < 0 or end < start:
+        raise SystemExit(f"{path}: the benchmark markers are missing; add {README_START} and {README_END}")
+    tables = (
+        f"{README_START}\n"
+        f"From the committed run ({machine['started'][:10]}, {machine['cpu_model']}, "
+        f"{machine['cpus']} cores; [every table](benchmarks/results/RESULTS.md)):\n\n"
+        + headline(machine, size, boot, build, sessions)
+        + "\nGoals:\n\n"
+        + goals(size, boot, build, sessions)
+    )
+    path.write_text(text[:start] + tables + text[end:])
 
 
 def by_name(stats, name):

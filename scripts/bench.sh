@@ -77,6 +77,10 @@ fi
 
 # Outside /tmp: the Debian 13 runtime gets an empty /tmp of its own, and this is bound in.
 work=$(mktemp -d /var/tmp/php-redis-sessions-bench.XXXXXX)
+# mktemp makes it 0700, and nginx's worker (nobody) and Apache's (www-data) must reach the
+# document root below it: without this, every request logged a `stat() ... Permission
+# denied` line and the report counted them as warnings.
+chmod 755 "$work"
 
 echo "==> The buildpack as it ships (scripts/package.sh: the static helper), and the benchmark tools"
 scripts/package.sh --out "$work/dist" >/dev/null
@@ -276,4 +280,7 @@ noise_pid=''
 
 echo "==> Report in $out"
 mkdir -p "$out"
-"$venv/bin/python" benchmarks/report.py --data "$data" --out "$out"
+readme=()
+# The full run into the committed results also writes the README's benchmark tables.
+[ "$quick" = 1 ] || [ "$out" != benchmarks/results ] || readme=(--readme README.md)
+"$venv/bin/python" benchmarks/report.py --data "$data" --out "$out" "${readme[@]}"

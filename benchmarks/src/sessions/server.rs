@@ -206,6 +206,8 @@ impl WebServer for FpmNginx {
             "*1 open() ",
             "Primary script unknown",
             "signal process",
+            // nginx answering the readiness probe before php-fpm made its socket.
+            "request: \"GET /__ready.php ",
         ]
         .iter()
         .any(|routine| line.contains(routine))
