@@ -437,6 +437,16 @@ fn session_vars(
 /// request (the buildpack's own handler does without it, and loses nothing).
 const ECHO_CHECK_LIVENESS: u8 = 1;
 
+/// Whether `env` already holds every variable of `vars` with its value: a process that
+/// was booted (its shell sourced the `.profile.d` script, or the CNB launcher ran the
+/// exec.d program), where boot's plan for the same environment changes nothing. A shell
+/// that bypassed both lacks them, and its PHP keeps file sessions.
+pub(crate) fn applied(vars: &[Var], env: &impl Env) -> bool {
+    vars.iter().all(
+        |(name, value)| matches!(env.value(name), EnvValue::Text(text) if text == *value.expose()),
+    )
+}
+
 /// Adds `ini_dir` to PHP's ini scan path. An unset (or empty) path becomes `:ini_dir`, whose
 /// empty first element keeps PHP's compiled-in conf.d (where the PHP buildpack loads
 /// ext-redis); a path already set, such as heroku/php's own layer, is kept in front.
@@ -518,6 +528,37 @@ mod tests {
             var(&plan, SCAN_DIR_VAR),
             Some("/layers/heroku_php/php/etc/conf.d:/app/.php-redis-sessions/conf.d")
         );
+    }
+
+    #[test]
+    fn a_booted_environment_holds_the_plan() {
+        let bare = [
+            ("REDIS_URL", "redis://:pw@host:1"),
+            (SCAN_DIR_VAR, "/layers/heroku_php/php/etc/conf.d"),
+        ];
+        let plan = plan_for(&bare);
+        assert!(!applied(&plan.vars, &Vars::new(bare.iter().copied())));
+        let booted: Vec<(&str, &str)> = bare
+            .iter()
+            .copied()
+            .filter(|(name, _)| *name != SCAN_DIR_VAR)
+            .chain(plan.vars.iter().map(|(n, v)| (*n, v.expose().as_str())))
+            .collect();
+        let booted_env = Vars::new(booted.iter().copied());
+        assert!(applied(&plan.vars, &booted_env));
+        // Booting again plans the same: the shell of a booted dyno is booted.
+        let again = super::plan(&booted_env, &installed());
+        assert!(applied(&again.vars, &booted_env));
+        // One variable missing or different is not booted.
+        for (skip, _) in &plan.vars {
+            let partial = Vars::new(booted.iter().copied().filter(|(n, _)| n != skip));
+            assert!(!applied(&plan.vars, &partial), "{skip}");
+        }
+        let changed: Vec<(&str, &str)> = booted
+            .iter()
+            .map(|&(n, v)| if n == LOCKING_VAR { (n, "0") } else { (n, v) })
+            .collect();
+        assert!(!applied(&plan.vars, &Vars::new(changed.iter().copied())));
     }
 
     #[test]

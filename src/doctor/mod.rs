@@ -4,7 +4,10 @@
 //! non-zero naming the cause when anything fails.
 //!
 //! It asks the pure core what boot decides for this process's environment and which
-//! variables that sets, and runs the probe (`probe`) with them; `report` is its text.
+//! variables that sets, and runs the probe (`probe`) with them; `report` is its text. A
+//! process whose environment lacks those variables was not booted (a shell that bypassed
+//! `.profile.d` or the CNB launcher): whatever the checks find, the doctor fails saying so,
+//! since that process's PHP keeps file sessions.
 
 mod probe;
 mod report;
@@ -35,9 +38,15 @@ pub fn run() -> u8 {
             ..
         } => {
             let cluster = matches!(config.summary.mode, Mode::Cluster(_));
+            let booted = boot::applied(vars, &ProcessEnv);
             match probe::run(vars, &decision.settings, servers, cluster) {
                 None => {
-                    lines.push(report::failed(&Cause::PhpMissing));
+                    let cause = if booted {
+                        Cause::PhpMissing
+                    } else {
+                        Cause::NotBooted
+                    };
+                    lines.push(report::failed(&cause));
                     1
                 }
                 Some(answer) => {
@@ -52,7 +61,12 @@ pub fn run() -> u8 {
                         SessionHandler::Buildpack => "buildpack",
                         SessionHandler::Phpredis => config.save_handler,
                     };
-                    match probe::verdict(servers, cluster, handler, &answer) {
+                    let verdict = probe::verdict(servers, cluster, handler, &answer);
+                    match if booted {
+                        verdict
+                    } else {
+                        Some(Cause::NotBooted)
+                    } {
                         None => {
                             lines.push(report::ok());
                             0

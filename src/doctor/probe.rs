@@ -19,6 +19,9 @@ const PROBE: &str = include_str!("../../files/doctor-probe.php");
 pub(super) enum Cause {
     /// Boot keeps file sessions: no URL, an unusable one, or switched off.
     NoRedis,
+    /// This process was not booted (a shell that bypassed `.profile.d` or the CNB
+    /// launcher): its PHP keeps file sessions whatever the checks found.
+    NotBooted,
     /// PHP did not load the session ini: another session handler is in use.
     IniNotLoaded(String),
     PhpMissing,

@@ -274,6 +274,13 @@ pub(super) fn failed(cause: &Cause) -> String {
         Cause::NoRedis => "no usable Redis URL, so PHP uses file sessions (see above); \
             attach a Redis add-on or set the URL variable"
             .to_string(),
+        Cause::NotBooted => "this process was started without boot (its environment lacks what the \
+            .profile.d script or the CNB exec.d program sets), so its PHP keeps file sessions; the checks \
+            above used what boot would set. Run the doctor the way processes start: heroku run \
+            php-redis-sessions doctor on Heroku classic; on Cloud Native Buildpacks through the launcher \
+            (docker run --rm IMAGE php-redis-sessions doctor, or /cnb/lifecycle/launcher \
+            php-redis-sessions doctor from a shell in the container)"
+            .to_string(),
         Cause::IniNotLoaded(handler) => format!(
             "PHP uses save_handler {handler}, so it did not load the buildpack's ini; run the doctor on a dyno \
              (heroku run php-redis-sessions doctor), and keep .php-redis-sessions/conf.d in PHP_INI_SCAN_DIR"

@@ -171,6 +171,48 @@ fn doctor_without_url(rt: &Runtime) {
     }
 }
 
+/// A shell that bypassed boot (no `.profile.d` sourced, as a CNB shell that bypassed the
+/// launcher gets no exec.d variables): the checks still run with what boot would set, but
+/// the doctor fails, saying that this process's PHP keeps file sessions, instead of OK.
+fn doctor_in_a_process_that_was_not_booted(rt: &Runtime) {
+    let redis = Redis::start_in(rt);
+    let password = format!("{SECRET_MARKER} not-booted");
+    redis.require_password(&password);
+    let (_bp, slug) = setup();
+    let url = format!(
+        "redis://:{}@127.0.0.1:{}",
+        url_encode(&password),
+        redis.port
+    );
+    let env = [
+        ("HOME", slug.path().as_os_str()),
+        ("REDIS_URL", std::ffi::OsStr::new(&url)),
+    ];
+    let script = "cd \"$HOME\" && .php-redis-sessions/bin/php-redis-sessions doctor";
+    let ran: Ran = rt
+        .command(
+            "bash",
+            &[std::ffi::OsStr::new("-c"), std::ffi::OsStr::new(script)],
+            &env,
+            &[slug.path()],
+            slug.path(),
+        )
+        .output()
+        .unwrap()
+        .into();
+    assert_failed(&ran, "this process was started without boot", &[&password]);
+    assert!(
+        ran.stdout
+            .contains("test session through PHP (save_handler redis): ok"),
+        "{}",
+        ran.stdout
+    );
+    assert!(redis.keys(0).is_empty(), "{:?}", redis.keys(0));
+    if !rt.is_trixie() {
+        insta::assert_snapshot!("doctor_not_booted", mask(&ran.stdout, &[redis.port], &[]));
+    }
+}
+
 /// A raw `#` in the password once made the part before it the host and port, which the
 /// doctor then showed (`Server h:22857`): the start of the password.
 #[test]
@@ -265,6 +307,7 @@ in_both_runtimes!(
     doctor_succeeds,
     doctor_succeeds_with_the_buildpack_handler,
     doctor_without_url,
+    doctor_in_a_process_that_was_not_booted,
     doctor_connection_refused,
     doctor_authentication_failed,
     doctor_timeout,
