@@ -29,8 +29,10 @@ pub fn run() {
         .map(|(name, value)| (*name, value.expose().as_str()))
         .collect();
     let result = cnb_spec::exec_d_output(&vars).and_then(|toml| {
-        // One write of a few hundred bytes: below PIPE_BUF, so the launcher never sees
-        // half of it.
+        // One write of the whole output (up to boot's 64 KB cap per variable, so it may
+        // pass PIPE_BUF): this program is fd 3's only writer, and the launcher reads it
+        // to its end while the program runs (lifecycle `launch/exec_d.go`: `ReadAll`
+        // beside `cmd.Run`), so it gets all of it.
         fd3?.write_all(toml.as_bytes())
             .map_err(|error| ExecDError::Fd3Write(error.to_string()))
     });

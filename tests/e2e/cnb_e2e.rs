@@ -1310,3 +1310,51 @@ fn build_keeps_the_users_url_var_setting() {
         .collect();
     assert_eq!(vars, ["PHP_REDIS_SESSIONS_URL_VAR=MY_REDIS"]);
 }
+
+/// Issue 8 of the hardening on CNB: a URL list whose settings would make an environment
+/// string over the kernel's limit (2,900 URLs: 369 KB of settings) gets file sessions and
+/// one line from exec.d, and every process still starts; a list under the 64 KB cap (400
+/// URLs, about 50 KB, far over `PIPE_BUF`) reaches the process whole through fd 3.
+#[test]
+fn long_url_lists_on_cnb_keep_every_process_startable() {
+    let built = cnb_build(&example_app(), PhpFrom::Images, &[]);
+    let too_long = vec!["redis://h"; 2900].join(",");
+    let launch = built.launch(&[("REDIS_URL", &too_long)]);
+    assert_eq!(launch.exec_d.len(), 1);
+    let run = &launch.exec_d[0];
+    assert_eq!(
+        (run.code, run.fd3.as_str()),
+        (Some(0), ""),
+        "{}",
+        run.stderr
+    );
+    insta::assert_snapshot!("cnb_long_url_list", launch.exec_d_output());
+    let php = launch.run("php", &["-r", "echo ini_get('session.save_handler');"], &[]);
+    assert_eq!(
+        (php.code, php.stdout.as_str()),
+        (Some(0), "files"),
+        "{}",
+        php.all()
+    );
+
+    let long = vec!["redis://h"; 400].join(",");
+    let launch = built.launch(&[("REDIS_URL", &long)]);
+    let run = &launch.exec_d[0];
+    // (Its one line is the notice every sharded list gets: no locking.)
+    assert_eq!(run.code, Some(0));
+    assert!(!run.stderr.contains("file sessions"), "{}", run.stderr);
+    assert!(run.fd3.len() > 45_000, "{}", run.fd3.len());
+    assert_exec_d_output_is_spec_toml(&run.fd3);
+    let save_path = &launch.env["PHP_REDIS_SESSIONS_INI_SAVE_PATH"];
+    let php = launch.run(
+        "php",
+        &[
+            "-r",
+            "echo ini_get('session.save_handler'), ' ', ini_get('session.save_path');",
+        ],
+        &[],
+    );
+    assert_eq!(php.code, Some(0), "{}", php.stderr);
+    assert_eq!(php.stdout, format!("redis {save_path}"));
+    assert_eq!(save_path.matches("tcp://h:6379?").count(), 400);
+}
