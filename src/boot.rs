@@ -70,6 +70,9 @@ pub enum Notice {
     },
     /// phpredis' cluster handler has no session locking.
     ClusterWithoutLocking,
+    /// phpredis 5's cluster handler does not check session ids: strict mode has no
+    /// effect there (a made-up id becomes a session, under the app's prefix).
+    ClusterWithoutStrictIds,
     /// With several servers, phpredis' handler keeps the key prefix and cannot lock.
     ShardsWithoutLocking,
     /// A cluster has no databases: the `/N` in the URL is ignored.
@@ -282,7 +285,12 @@ fn redis_outcome(
         });
     }
     notices.extend(blocker.map(Notice::HandlerUnavailable));
-    notices.extend(redis_notices(&url_var, &config, settings));
+    notices.extend(redis_notices(
+        &url_var,
+        &config,
+        settings,
+        installed.phpredis_built.as_deref(),
+    ));
     Ok(Outcome::Redis {
         url_var,
         config,
@@ -328,8 +336,14 @@ fn handler_blocker(installed: &Installed) -> Option<HandlerBlocker> {
     }
 }
 
-/// What users of sessions in Redis should know about this configuration.
-fn redis_notices(url_var: &str, config: &SessionConfig, settings: &Settings) -> Vec<Notice> {
+/// What users of sessions in Redis should know about this configuration; `phpredis` is
+/// the version the build found, if it found one.
+fn redis_notices(
+    url_var: &str,
+    config: &SessionConfig,
+    settings: &Settings,
+    phpredis: Option<&str>,
+) -> Vec<Notice> {
     let mut notices = vec![];
     if config.summary.auth == AuthKind::UserWithoutPassword {
         notices.push(Notice::UserWithoutPassword {
@@ -349,8 +363,21 @@ fn redis_notices(url_var: &str, config: &SessionConfig, settings: &Settings) -> 
         if native {
             notices.push(Notice::ClusterWithoutLocking);
         }
+        if native && config.strict_mode && phpredis.is_some_and(checks_no_cluster_ids) {
+            notices.push(Notice::ClusterWithoutStrictIds);
+        }
     }
     notices
+}
+
+/// Whether this phpredis version's cluster session handler ignores strict mode: 5.x
+/// (tested with 5.3.7: a made-up id is kept as the session's; 6.2 replaces it).
+fn checks_no_cluster_ids(phpredis: &str) -> bool {
+    phpredis
+        .split('.')
+        .next()
+        .and_then(|major| major.trim().parse::<u32>().ok())
+        .is_some_and(|major| major < 6)
 }
 
 enum Search {
@@ -528,6 +555,48 @@ mod tests {
             var(&plan, SCAN_DIR_VAR),
             Some("/layers/heroku_php/php/etc/conf.d:/app/.php-redis-sessions/conf.d")
         );
+    }
+
+    #[test]
+    fn phpredis_5_clusters_say_that_ids_go_unchecked() {
+        let cluster = [
+            ("REDIS_URL", "redis://h:1"),
+            ("PHP_REDIS_SESSIONS_CLUSTER", "1"),
+        ];
+        let notices = |phpredis: Option<&str>, extra: &[(&str, &str)]| {
+            let installed = Installed {
+                phpredis_built: phpredis.map(str::to_string),
+                handler: Some(HandlerFiles {
+                    php: "/app/.php-redis-sessions/php/session-handler.php".into(),
+                    ini_dir: "/app/.php-redis-sessions/handler.d".into(),
+                }),
+                ..installed()
+            };
+            let env = Vars::new(cluster.iter().chain(extra).copied());
+            plan(&env, &installed).notices
+        };
+        let unchecked = Notice::ClusterWithoutStrictIds;
+        assert!(notices(Some("5.3.7"), &[]).contains(&unchecked));
+        assert!(notices(Some("5.1.1"), &[]).contains(&unchecked));
+        for phpredis in [
+            Some("6.0.2"),
+            Some("6.2.0"),
+            Some("10.0"),
+            Some("dev"),
+            None,
+        ] {
+            assert!(!notices(phpredis, &[]).contains(&unchecked), "{phpredis:?}");
+        }
+        let strict_off = [("PHP_REDIS_SESSIONS_STRICT_MODE", "0")];
+        assert!(!notices(Some("5.3.7"), &strict_off).contains(&unchecked));
+        let own_handler = [("PHP_REDIS_SESSIONS_HANDLER", "buildpack")];
+        assert!(!notices(Some("5.3.7"), &own_handler).contains(&unchecked));
+        let shards = Vars::new([("REDIS_URL", "redis://a:1,redis://b:1")]);
+        let installed = Installed {
+            phpredis_built: Some("5.3.7".into()),
+            ..installed()
+        };
+        assert!(!plan(&shards, &installed).notices.contains(&unchecked));
     }
 
     #[test]

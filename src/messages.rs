@@ -154,6 +154,11 @@ pub(crate) fn notice_text(notice: &Notice) -> String {
             concurrent requests on one session can overwrite each other's changes; \
             set PHP_REDIS_SESSIONS_HANDLER=buildpack, whose handler locks on a cluster, if that matters"
             .to_string(),
+        Notice::ClusterWithoutStrictIds => "phpredis 5's cluster session handler does not check session ids, \
+            so session.use_strict_mode has no effect: a session id a client makes up becomes a session of its own \
+            (under this app's key prefix, where it reaches no other key); set PHP_REDIS_SESSIONS_HANDLER=buildpack, \
+            whose handler checks them, or use phpredis 6, which does"
+            .to_string(),
         Notice::ShardsWithoutLocking => "sessions are sharded over several servers, where phpredis' own \
             handler cannot lock them without giving up the key prefix (and with it, keys a client's made-up \
             session id cannot reach): concurrent requests on one session can overwrite each other's changes; \
@@ -464,6 +469,7 @@ mod tests {
                 others: vec!["HEROKU_REDIS_PINK_URL".into()],
             },
             Notice::ClusterWithoutLocking,
+            Notice::ClusterWithoutStrictIds,
             Notice::ShardsWithoutLocking,
             Notice::ClusterDatabaseIgnored { url_var: url_var() },
             Notice::FileSessions(Fallback::IniDirUnknown),

@@ -208,7 +208,7 @@ fn assert_cluster_sessions(
     key_prefix: &str,
 ) {
     let buildpack = Buildpack::assemble();
-    let slug = build(&buildpack, &repo_dir().join("example"), &[]);
+    let slug = build_with_php(rt, &buildpack, &repo_dir().join("example"), &[]);
     let mut vars = vec![("REDIS_URL", url), ("PHP_REDIS_SESSIONS_CLUSTER", "1")];
     // phpredis' own prefix gets the app's namespace; a prefix the user chose is theirs.
     let namespaced = format!(
@@ -232,12 +232,23 @@ fn assert_cluster_sessions(
         second.iter().all(|v| *v == Some(2)),
         "a session was not found again: {second:?}"
     );
-    // Boot says once that a cluster cannot lock sessions, and nothing else.
+    // Boot says once that a cluster cannot lock sessions and, on phpredis 5, that it
+    // does not check session ids; nothing else.
     let lines: Vec<&str> = ran.stderr.lines().collect();
-    assert_eq!(lines.len(), 1, "{}", ran.stderr);
+    assert_eq!(
+        lines.len(),
+        if rt.is_trixie() { 1 } else { 2 },
+        "{}",
+        ran.stderr
+    );
     assert!(lines[0].starts_with(
         "php-redis-sessions: sessions are in a Redis Cluster, where phpredis cannot lock them"
     ));
+    if !rt.is_trixie() {
+        assert!(lines[1].starts_with(
+            "php-redis-sessions: phpredis 5's cluster session handler does not check session ids"
+        ));
+    }
     assert_no_secret("dyno output", &ran.all(), &[password]);
 
     let per_node: Vec<usize> = cluster
@@ -452,7 +463,131 @@ fn handler_on_a_cluster(rt: &Runtime, tls: Option<&TlsFiles>) {
     assert_doctor_sees_the_handler(rt, slug.path(), &vars, &key_prefix);
 }
 
+/// The value of `key` in the cluster, read on whichever master holds its slot (the
+/// others answer MOVED).
+fn cluster_get(cluster: &Cluster, key: &str) -> Option<String> {
+    cluster
+        .nodes
+        .iter()
+        .find_map(|node| match node.connect().command(&["GET", key]) {
+            Reply::Bulk(value) => Some(value),
+            _ => None,
+        })
+}
+
+/// Sets `key` on the master that holds its slot.
+fn cluster_set(cluster: &Cluster, key: &str, value: &str) {
+    let set = cluster
+        .nodes
+        .iter()
+        .any(|node| node.connect().command(&["SET", key, value]) == Reply::Simple("OK".into()));
+    assert!(set, "no master took {key}");
+}
+
+/// Hardening item 7 on a Redis Cluster: client-chosen session ids (an app's key, another
+/// app's session, anything) with app keys in the cluster next to the sessions: each gets
+/// a new session (but with phpredis 5's cluster handler, which ignores strict mode, as
+/// boot says: then a session of its own under this app's prefix), and no key but this
+/// app's sessions is read, deleted or written; with phpredis' cluster handler and with
+/// the buildpack's.
+fn made_up_ids_on_a_cluster(rt: &Runtime, buildpack_handler: bool) {
+    let password = format!("{SECRET_MARKER}-cluster-ids");
+    let cluster = Cluster::start(rt, None, &password);
+    let url = format!(
+        "redis://:{}@127.0.0.1:{}",
+        url_encode(&password),
+        cluster.nodes[0].port
+    );
+    let mut vars = vec![
+        ("REDIS_URL", url.as_str()),
+        ("PHP_REDIS_SESSIONS_CLUSTER", "1"),
+    ];
+    if buildpack_handler {
+        vars.push(("PHP_REDIS_SESSIONS_HANDLER", "buildpack"));
+    }
+    let buildpack = Buildpack::assemble();
+    let app = build_with_php(rt, &buildpack, &repo_dir().join("example"), &[]);
+    let other_app = build_with_php(rt, &buildpack, &repo_dir().join("example"), &[]);
+    let key = |slug: &Slug, id: &str| {
+        let namespace = namespace(&slug.path().join(".php-redis-sessions"));
+        if buildpack_handler {
+            format!("PHPREDIS_SESSION:{namespace}:{{{id}}}")
+        } else {
+            format!("PHPREDIS_CLUSTER_SESSION:{namespace}:{id}")
+        }
+    };
+    let app_keys = [
+        ("ratelimit-global", "42"),
+        ("PHPREDIS_CLUSTER_SESSION:ratelimit-global", "app data"),
+        ("PHPREDIS_SESSION:{ratelimit-global}", "more app data"),
+    ];
+    for (name, value) in app_keys {
+        cluster_set(&cluster, name, value);
+    }
+    // phpredis 5's cluster handler ignores strict mode (boot says so); 6 and the
+    // buildpack's handler replace a made-up id.
+    let checks_ids = buildpack_handler || rt.is_trixie();
+    let booted = dyno_run(rt, app.path(), &vars, "true");
+    let unchecked = "phpredis 5's cluster session handler does not check session ids";
+    assert_eq!(
+        booted.stderr.contains(unchecked),
+        !checks_ids,
+        "{}",
+        booted.stderr
+    );
+    let server = WebServer::start(rt, app.path(), &vars, "public", 2);
+    let other = WebServer::start(rt, other_app.path(), &vars, "public", 2);
+    let (_, other_id, body) = other.get("/", None);
+    let other_id = other_id.unwrap_or_else(|| panic!("the other app gave no session: {body}"));
+    let other_key = key(&other_app, &other_id);
+    let other_data = cluster_get(&cluster, &other_key).expect("the other app's session");
+    for made_up in ["ratelimit-global", other_id.as_str(), "attacker-chosen-id"] {
+        let (status, issued, body) = server.get("/", Some(made_up));
+        assert_eq!(status, 200, "{body}");
+        let visits: serde_json::Value = serde_json::from_str(body.trim()).unwrap();
+        assert_eq!(
+            visits["visits"], 1,
+            "{made_up}: it read someone else's data"
+        );
+        if checks_ids {
+            let issued = issued.expect("no new session id for a made-up one");
+            assert_ne!(issued, made_up);
+            assert!(
+                cluster_get(&cluster, &key(&app, made_up)).is_none(),
+                "{made_up}"
+            );
+            assert!(cluster_get(&cluster, &key(&app, &issued)).is_some());
+        } else {
+            // phpredis 5's cluster handler keeps the made-up id, as boot says: a
+            // session of its own, under this app's prefix.
+            assert_eq!((issued, &visits["session_id"]), (None, &made_up.into()));
+            assert!(
+                cluster_get(&cluster, &key(&app, made_up)).is_some(),
+                "{made_up}"
+            );
+        }
+    }
+    for (name, value) in app_keys {
+        assert_eq!(
+            cluster_get(&cluster, name).as_deref(),
+            Some(value),
+            "{name}"
+        );
+    }
+    assert_eq!(cluster_get(&cluster, &other_key), Some(other_data));
+}
+
+fn made_up_session_ids_on_a_cluster_never_reach_other_keys(rt: &Runtime) {
+    made_up_ids_on_a_cluster(rt, false);
+}
+
+fn buildpack_handler_made_up_session_ids_on_a_cluster_never_reach_other_keys(rt: &Runtime) {
+    made_up_ids_on_a_cluster(rt, true);
+}
+
 in_both_runtimes!(
+    made_up_session_ids_on_a_cluster_never_reach_other_keys,
+    buildpack_handler_made_up_session_ids_on_a_cluster_never_reach_other_keys,
     sharding_spreads_sessions_over_all_servers,
     phpredis_handler_does_not_lock_shards,
     cluster_sessions_spread_over_the_slots,
