@@ -9,13 +9,13 @@ use std::time::Duration;
 /// Benchmark tools for the PHP Redis Sessions buildpack, run by scripts/bench.sh.
 #[derive(Parser)]
 #[command(name = "php-redis-sessions-bench")]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(subcommand)]
     pub command: Command,
 }
 
 #[derive(Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// The session benchmark end to end: Redis behind delay proxies, PHP's web server for
     /// each setup, the load generator and the lost-write counter; writes one JSON file.
     Sessions(SessionsArgs),
@@ -32,7 +32,7 @@ pub enum Command {
 }
 
 #[derive(Args)]
-pub struct SessionsArgs {
+pub(crate) struct SessionsArgs {
     /// The built slug (the example app after bin/compile).
     #[arg(long)]
     pub slug: PathBuf,
@@ -83,7 +83,7 @@ pub struct SessionsArgs {
 }
 
 #[derive(Args)]
-pub struct LoadArgs {
+pub(crate) struct LoadArgs {
     #[arg(long)]
     pub port: u16,
     #[arg(long, default_value_t = 8)]
@@ -100,7 +100,7 @@ pub struct LoadArgs {
 }
 
 #[derive(Args)]
-pub struct ProxyArgs {
+pub(crate) struct ProxyArgs {
     /// The port to listen on (0: any free one).
     #[arg(long, default_value_t = 0)]
     pub listen_port: u16,
@@ -113,7 +113,7 @@ pub struct ProxyArgs {
 }
 
 #[derive(Args)]
-pub struct LostWritesArgs {
+pub(crate) struct LostWritesArgs {
     #[arg(long)]
     pub port: u16,
     #[arg(long, default_value_t = 24)]
@@ -125,7 +125,7 @@ pub struct LostWritesArgs {
 }
 
 #[derive(Args)]
-pub struct GenAppArgs {
+pub(crate) struct GenAppArgs {
     #[arg(long)]
     pub dir: PathBuf,
     #[arg(long, default_value_t = 4000, value_parser = clap::value_parser!(u32).range(2..))]
@@ -133,7 +133,7 @@ pub struct GenAppArgs {
 }
 
 #[derive(Args)]
-pub struct NoiseArgs {
+pub(crate) struct NoiseArgs {
     /// The session id of the benchmark's processes, which do not count.
     #[arg(long)]
     pub session: u32,
@@ -158,7 +158,7 @@ fn milliseconds(text: &str) -> anyhow::Result<Duration> {
 /// The kinds of web server the benchmark can put PHP behind.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum ServerKind {
+pub(crate) enum ServerKind {
     /// php-fpm (`pm = static`, a unix socket) behind nginx: a Heroku web dyno's shape.
     FpmNginx,
     /// PHP's built-in web server (`php -S`), with `PHP_CLI_SERVER_WORKERS` workers.
@@ -166,7 +166,7 @@ pub enum ServerKind {
 }
 
 impl ServerKind {
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             ServerKind::FpmNginx => "php-fpm behind nginx",
             ServerKind::PhpBuiltin => "PHP's built-in server",

@@ -7,8 +7,9 @@ use crate::cli::GenAppArgs;
 use crate::output::write_json;
 use anyhow::Context;
 use serde::{Serialize, Serializer};
+use std::fmt::Write as _;
 
-pub fn run(args: &GenAppArgs) -> anyhow::Result<()> {
+pub(crate) fn run(args: &GenAppArgs) -> anyhow::Result<()> {
     let dir = &args.dir;
     let count = args.packages as usize;
     let mut rng = Rng(0x5eed_cafe_f00d_beef);
@@ -204,7 +205,8 @@ fn package(rng: &mut Rng, i: usize, count: usize, needs_redis: bool) -> Package 
 fn requirements(rng: &mut Rng, i: usize, count: usize, needs_redis: bool) -> Links {
     let mut require = vec![("php".to_string(), ">=8.1".to_string())];
     for _ in 0..rng.below(5) {
-        let dep = (i + 1 + rng.below(count as u64) as usize) % count;
+        let below = usize::try_from(rng.below(count as u64)).expect("below a usize");
+        let dep = (i + 1 + below) % count;
         require.push((name(dep), format!("^{}.0", rng.below(5) + 1)));
     }
     if needs_redis {
@@ -235,9 +237,10 @@ fn capitalize(word: &str) -> String {
 }
 
 fn hex(rng: &mut Rng, bytes: usize) -> String {
-    (0..bytes)
-        .map(|_| format!("{:02x}", rng.below(256)))
-        .collect()
+    (0..bytes).fold(String::with_capacity(bytes * 2), |mut out, _| {
+        let _ = write!(out, "{:02x}", rng.below(256));
+        out
+    })
 }
 
 /// xorshift64: the same app on every run.

@@ -9,7 +9,7 @@ use serde::Serialize;
 use std::time::{Duration, Instant};
 use test_support::Response;
 
-pub struct Settings {
+pub(crate) struct Settings {
     pub port: u16,
     pub clients: usize,
     pub warmup: Duration,
@@ -19,7 +19,7 @@ pub struct Settings {
 }
 
 #[derive(Default)]
-pub struct Outcome {
+pub(crate) struct Outcome {
     /// Latencies (microseconds) of the good responses completed in the measured window.
     pub latencies_us: Vec<u32>,
     pub measured: Duration,
@@ -33,7 +33,7 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    pub fn requests_per_second(&self) -> f64 {
+    pub(crate) fn requests_per_second(&self) -> f64 {
         self.latencies_us.len() as f64 / self.measured.as_secs_f64()
     }
 
@@ -44,7 +44,7 @@ impl Outcome {
         }
     }
 
-    pub fn merge(outcomes: &[Outcome]) -> Outcome {
+    pub(crate) fn merge(outcomes: &[Outcome]) -> Outcome {
         let mut all = Outcome::default();
         for o in outcomes {
             all.latencies_us.extend_from_slice(&o.latencies_us);
@@ -60,7 +60,7 @@ impl Outcome {
         all
     }
 
-    pub fn summary(&self) -> Summary {
+    pub(crate) fn summary(&self) -> Summary {
         let ms = |q| stats::quantile(&self.latencies_us, q).map(|us| Num(f64::from(us) / 1000.0));
         Summary {
             requests: self.latencies_us.len() as u64,
@@ -78,7 +78,7 @@ impl Outcome {
 
 /// What a load run (or a row's rounds pooled) measured.
 #[derive(Serialize)]
-pub struct Summary {
+pub(crate) struct Summary {
     pub requests: u64,
     pub rps: Num,
     pub p50_ms: Option<Num>,
@@ -90,7 +90,7 @@ pub struct Summary {
     pub first_error: Option<String>,
 }
 
-pub fn run(settings: &Settings) -> Outcome {
+pub(crate) fn run(settings: &Settings) -> Outcome {
     let start = Instant::now();
     let measure_from = start + settings.warmup;
     let end = measure_from + settings.duration;
@@ -141,7 +141,7 @@ fn client(settings: &Settings, measure_from: Instant, end: Instant) -> Outcome {
         out.session_errors += session.follow(&response, body["visits"].as_u64());
         out.completed += 1;
         if done >= measure_from && done < end {
-            let us = (done - sent).as_micros().min(u128::from(u32::MAX)) as u32;
+            let us = u32::try_from((done - sent).as_micros()).unwrap_or(u32::MAX);
             out.latencies_us.push(us);
         }
     }

@@ -7,14 +7,14 @@ use anyhow::Context;
 use serde::Serialize;
 
 #[derive(Clone, Serialize)]
-pub struct Trial {
+pub(crate) struct Trial {
     pub requests: u32,
     pub lost: u32,
     pub failed: u32,
     pub seconds: Num,
 }
 
-pub fn trial(port: u16, requests: u32, hold_ms: u32) -> anyhow::Result<Trial> {
+pub(crate) fn trial(port: u16, requests: u32, hold_ms: u32) -> anyhow::Result<Trial> {
     let visits = test_support::concurrent_visits(port, requests, hold_ms)
         .with_context(|| format!("lost-write trial on port {port}"))?;
     Ok(Trial {

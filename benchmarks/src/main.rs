@@ -43,6 +43,10 @@ fn main() -> ExitCode {
     }
 }
 
+#[allow(
+    clippy::unnecessary_wraps,
+    reason = "every subcommand runs through one signature"
+)]
 fn run_load(args: &LoadArgs) -> anyhow::Result<()> {
     let settings = load::Settings {
         port: args.port,

@@ -12,6 +12,10 @@ use std::time::{Duration, Instant};
 
 /// Others' CPU use during one phase of the benchmark, in noise.json.
 #[derive(Serialize)]
+#[allow(
+    clippy::struct_field_names,
+    reason = "the fields are noise.json's keys"
+)]
 struct Phase {
     phase: String,
     seconds: usize,
@@ -22,6 +26,10 @@ struct Phase {
 /// Per-process CPU time in clock ticks, keyed by pid and start time (pids are reused).
 type Snapshot = HashMap<(u32, u64), u64>;
 
+#[allow(
+    clippy::similar_names,
+    reason = "utime and stime are the names proc(5) gives the fields"
+)]
 fn snapshot(own_session: u32) -> Snapshot {
     let mut out = Snapshot::new();
     let Ok(entries) = std::fs::read_dir("/proc") else {
@@ -58,9 +66,9 @@ fn snapshot(own_session: u32) -> Snapshot {
     out
 }
 
-pub fn run(args: &NoiseArgs) -> anyhow::Result<()> {
+pub(crate) fn run(args: &NoiseArgs) -> anyhow::Result<()> {
     let own_session = args.session;
-    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+    let cpus = std::thread::available_parallelism().map_or(1, std::num::NonZero::get) as f64;
     let ticks = sys::clock_ticks_per_second();
     // phase -> per-second shares of the machine used by others (0..=1)
     let mut phases: Vec<(String, Vec<f64>)> = vec![];

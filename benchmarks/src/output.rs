@@ -1,5 +1,5 @@
 //! The JSON files and lines the tools write (benchmarks/report.py reads them): typed
-//! structs, written by serde_json.
+//! structs, written by `serde_json`.
 
 use anyhow::Context;
 use serde::{Serialize, Serializer};
@@ -8,7 +8,7 @@ use std::path::Path;
 /// A measured number as the reports write it: to three decimals (plenty for milliseconds
 /// and requests per second), a whole number without decimals, and null when not finite.
 #[derive(Clone, Copy, Debug, PartialEq, PartialOrd)]
-pub struct Num(pub f64);
+pub(crate) struct Num(pub f64);
 
 impl Serialize for Num {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -18,6 +18,10 @@ impl Serialize for Num {
         } else if self.0.abs() >= 1e15 {
             serializer.serialize_f64(self.0)
         } else if rounded.fract() == 0.0 {
+            #[allow(
+                clippy::cast_possible_truncation,
+                reason = "a whole number below 1e15 in magnitude"
+            )]
             serializer.serialize_i64(rounded as i64)
         } else {
             serializer.serialize_f64(rounded)
@@ -26,17 +30,17 @@ impl Serialize for Num {
 }
 
 /// Numbers as [`Num`]s.
-pub fn nums(values: &[f64]) -> Vec<Num> {
+pub(crate) fn nums(values: &[f64]) -> Vec<Num> {
     values.iter().copied().map(Num).collect()
 }
 
 /// `value` as pretty-printed JSON.
-pub fn to_json(value: &impl Serialize) -> String {
+pub(crate) fn to_json(value: &impl Serialize) -> String {
     serde_json::to_string_pretty(value).expect("the reports serialize to JSON")
 }
 
 /// Writes `value` to `path` as pretty-printed JSON.
-pub fn write_json(path: &Path, value: &impl Serialize) -> anyhow::Result<()> {
+pub(crate) fn write_json(path: &Path, value: &impl Serialize) -> anyhow::Result<()> {
     std::fs::write(path, to_json(value) + "\n")
         .with_context(|| format!("writing {}", path.display()))
 }

@@ -1,4 +1,8 @@
 //! The few libc calls std does not offer (std links libc already).
+#![allow(
+    unsafe_code,
+    reason = "kill, sysconf, signal and _exit are only reachable through libc"
+)]
 
 use std::sync::atomic::{AtomicI32, Ordering};
 
@@ -16,7 +20,7 @@ const SIGKILL: i32 = 9;
 const SIGTERM: i32 = 15;
 
 /// Kills a whole process group (PHP's built-in server forks its workers into it).
-pub fn kill_group(pgid: u32) {
+pub(crate) fn kill_group(pgid: u32) {
     if let Ok(pgid) = i32::try_from(pgid)
         && pgid > 1
     {
@@ -28,7 +32,7 @@ pub fn kill_group(pgid: u32) {
 }
 
 /// The unit of CPU times in /proc/PID/stat.
-pub fn clock_ticks_per_second() -> f64 {
+pub(crate) fn clock_ticks_per_second() -> f64 {
     // SAFETY: sysconf only reads a system constant.
     let ticks = unsafe { sysconf(SC_CLK_TCK) };
     if ticks > 0 { ticks as f64 } else { 100.0 }
@@ -37,7 +41,7 @@ pub fn clock_ticks_per_second() -> f64 {
 /// What to kill if this program is interrupted: PHP's web servers run in process groups
 /// of their own, so Ctrl-C in the terminal would not reach them, and a SIGTERM sent to
 /// this program alone would reach neither them nor redis-server. A process group is
-/// stored as its negative id, as kill() takes it.
+/// stored as its negative id, as `kill()` takes it.
 static TARGETS: [AtomicI32; 32] = [const { AtomicI32::new(0) }; 32];
 
 fn track(target: i32) {
@@ -57,19 +61,19 @@ fn untrack(target: i32) {
     }
 }
 
-pub fn track_group(pgid: u32) {
+pub(crate) fn track_group(pgid: u32) {
     track(-i32::try_from(pgid).unwrap_or(0));
 }
 
-pub fn untrack_group(pgid: u32) {
+pub(crate) fn untrack_group(pgid: u32) {
     untrack(-i32::try_from(pgid).unwrap_or(0));
 }
 
-pub fn track_process(pid: u32) {
+pub(crate) fn track_process(pid: u32) {
     track(i32::try_from(pid).unwrap_or(0));
 }
 
-pub fn untrack_process(pid: u32) {
+pub(crate) fn untrack_process(pid: u32) {
     untrack(i32::try_from(pid).unwrap_or(0));
 }
 
@@ -88,7 +92,7 @@ extern "C" fn on_interrupt(signal: i32) {
 }
 
 /// On SIGINT or SIGTERM, kill what is tracked, then exit.
-pub fn kill_tracked_on_interrupt() {
+pub(crate) fn kill_tracked_on_interrupt() {
     // SAFETY: installs a handler that only makes async-signal-safe calls.
     unsafe {
         signal(SIGINT, on_interrupt);

@@ -6,7 +6,7 @@
 //!
 //! - `files`: PHP's default file sessions, no Redis at all;
 //! - `hand-written`: the snippet apps paste today (benchmarks/php/handwritten.php, loaded
-//!   with auto_prepend_file): parse REDIS_URL, no persistence, no locking;
+//!   with `auto_prepend_file)`: parse `REDIS_URL`, no persistence, no locking;
 //! - `buildpack`: the built slug's `.profile.d` sourced as a dyno does, with its defaults.
 //!
 //! Rounds run every row in turn (the order reversed every other round, so slow drift on a
@@ -80,7 +80,7 @@ impl Config {
     }
 }
 
-pub fn run(args: &SessionsArgs) -> anyhow::Result<()> {
+pub(crate) fn run(args: &SessionsArgs) -> anyhow::Result<()> {
     let config = Config::new(args);
     sys::kill_tracked_on_interrupt();
     for dir in [config.work.join("logs"), config.work.join("file-sessions")] {
@@ -127,7 +127,7 @@ pub fn run(args: &SessionsArgs) -> anyhow::Result<()> {
 }
 
 /// What every step of the run shares: the settings and Redis.
-pub struct Bench<'a> {
+pub(crate) struct Bench<'a> {
     config: &'a Config,
     backend: Backend,
 }
@@ -146,7 +146,7 @@ impl Bench<'_> {
     }
 
     /// What `setup` asks of PHP: file sessions in the work directory, the hand-written
-    /// snippet prepended, or the slug booted as a dyno; and REDIS_URL for `network`.
+    /// snippet prepended, or the slug booted as a dyno; and `REDIS_URL` for `network`.
     fn site(&self, setup: Setup, network: Network, workers: u32) -> Site {
         let config = self.config;
         let (ini, mut env) = match setup {

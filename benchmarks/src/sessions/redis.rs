@@ -8,6 +8,7 @@ use crate::stats;
 use crate::sys;
 use anyhow::{Context, bail};
 use serde::Serialize;
+use std::fmt::Write as _;
 use std::io::Read;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -15,7 +16,7 @@ use test_support::{Conn, Proxy, Redis, RedisOptions, Reply, Runtime, TlsFiles};
 
 /// The redis-server, with a TLS port when `tls` is given, a random password and a delay
 /// proxy in front of each port; stopped (and no longer tracked for Ctrl-C) on drop.
-pub struct Backend {
+pub(super) struct Backend {
     pub redis: Redis,
     pub password: String,
     pub ports: Ports,
@@ -23,7 +24,7 @@ pub struct Backend {
 }
 
 impl Backend {
-    pub fn start(tls: Option<&TlsFiles>, delay: Duration) -> anyhow::Result<Backend> {
+    pub(super) fn start(tls: Option<&TlsFiles>, delay: Duration) -> anyhow::Result<Backend> {
         let password = random_hex(16)?;
         let redis = Redis::start_with(RedisOptions {
             runtime: Runtime::Host,
@@ -67,7 +68,7 @@ impl Backend {
 
     /// Round trips the proxy of `network` carried so far (each chunk a client sent, and
     /// each connection's handshake); `None` without Redis.
-    pub fn round_trips(&self, network: Network) -> Option<usize> {
+    pub(super) fn round_trips(&self, network: Network) -> Option<usize> {
         self.proxies
             .iter()
             .find(|(n, _)| *n == network)
@@ -86,11 +87,16 @@ fn random_hex(bytes: usize) -> anyhow::Result<String> {
     std::fs::File::open("/dev/urandom")
         .and_then(|mut f| f.read_exact(&mut buf))
         .context("reading /dev/urandom")?;
-    Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
+    Ok(buf
+        .iter()
+        .fold(String::with_capacity(bytes * 2), |mut out, b| {
+            let _ = write!(out, "{b:02x}");
+            out
+        }))
 }
 
 /// Connections Redis has accepted so far (INFO stats), asked on a connection kept open.
-pub fn connections_received(conn: &mut Conn) -> anyhow::Result<u64> {
+pub(super) fn connections_received(conn: &mut Conn) -> anyhow::Result<u64> {
     match conn
         .try_command(&["INFO", "stats"])
         .context("Redis INFO stats")?
@@ -107,7 +113,11 @@ pub fn connections_received(conn: &mut Conn) -> anyhow::Result<u64> {
 /// What the delay proxy adds, measured with PING: on one open connection (one round
 /// trip), and on a new connection each time (handshake + round trip).
 #[derive(Serialize)]
-pub struct Probe {
+#[allow(
+    clippy::struct_field_names,
+    reason = "the fields are sessions.json's keys, each with its unit"
+)]
+pub(super) struct Probe {
     pub ping_direct_ms: Num,
     pub ping_proxied_ms: Num,
     pub connect_ping_direct_ms: Num,
@@ -115,7 +125,7 @@ pub struct Probe {
 }
 
 impl Probe {
-    pub fn measure(backend: &Backend) -> anyhow::Result<Probe> {
+    pub(super) fn measure(backend: &Backend) -> anyhow::Result<Probe> {
         let ports = &backend.ports;
         Ok(Probe {
             ping_direct_ms: Num(ping_ms(backend, ports.direct)),
@@ -126,11 +136,11 @@ impl Probe {
     }
 
     /// The round trip the proxy adds (ms).
-    pub fn added_round_trip_ms(&self) -> f64 {
+    pub(super) fn added_round_trip_ms(&self) -> f64 {
         self.ping_proxied_ms.0 - self.ping_direct_ms.0
     }
 
-    pub fn line(&self) -> String {
+    pub(super) fn line(&self) -> String {
         format!(
             "delay proxy: PING round trip {:.3} ms direct, {:.3} ms through the proxy; \
              connect + PING {:.3} ms direct, {:.3} ms through the proxy",
@@ -149,7 +159,7 @@ fn ping_ms(backend: &Backend, port: u16) -> f64 {
         .map(|_| {
             let t = Instant::now();
             let _ = conn.try_command(&["PING"]);
-            t.elapsed().as_micros() as u32
+            u32::try_from(t.elapsed().as_micros()).unwrap_or(u32::MAX)
         })
         .collect();
     median_ms(samples)
@@ -164,7 +174,7 @@ fn connect_ping_ms(port: u16) -> anyhow::Result<f64> {
             .with_context(|| format!("connecting to Redis on port {port}"))?;
         conn.try_command(&["PING"])
             .with_context(|| format!("PING on port {port}"))?;
-        samples.push(t.elapsed().as_micros() as u32);
+        samples.push(u32::try_from(t.elapsed().as_micros()).unwrap_or(u32::MAX));
     }
     Ok(median_ms(samples))
 }

@@ -13,7 +13,7 @@ use std::process::Command;
 use std::time::Duration;
 
 #[derive(Serialize)]
-pub struct Report {
+pub(super) struct Report {
     pub runtime: Versions,
     pub settings: SettingsReport,
     pub probe: Probe,
@@ -22,7 +22,7 @@ pub struct Report {
 }
 
 #[derive(Serialize)]
-pub struct SettingsReport {
+pub(super) struct SettingsReport {
     server: ServerKind,
     server_name: &'static str,
     clients: usize,
@@ -39,7 +39,7 @@ pub struct SettingsReport {
 }
 
 impl SettingsReport {
-    pub fn new(config: &Config) -> SettingsReport {
+    pub(super) fn new(config: &Config) -> SettingsReport {
         SettingsReport {
             server: config.server,
             server_name: config.server.name(),
@@ -64,7 +64,7 @@ impl SettingsReport {
 
 /// One setup on one network: its rounds, pooled, and its lost-write trials.
 #[derive(Serialize)]
-pub struct RowReport {
+pub(super) struct RowReport {
     setup: &'static str,
     network: String,
     skipped: Option<String>,
@@ -85,7 +85,7 @@ pub struct RowReport {
 }
 
 impl RowReport {
-    pub fn new(row: &RowResult, delay: Duration) -> RowReport {
+    pub(super) fn new(row: &RowResult, delay: Duration) -> RowReport {
         let rps: Vec<f64> = row
             .rounds
             .iter()
@@ -117,7 +117,7 @@ impl RowReport {
 
 /// PHP, phpredis, Redis and OpenSSL versions of the runtime this runs in.
 #[derive(Serialize)]
-pub struct Versions {
+pub(super) struct Versions {
     os: String,
     php: String,
     phpredis: String,
@@ -126,7 +126,7 @@ pub struct Versions {
 }
 
 impl Versions {
-    pub fn of_this_runtime() -> Versions {
+    pub(super) fn of_this_runtime() -> Versions {
         let os = std::fs::read_to_string("/etc/os-release")
             .unwrap_or_default()
             .lines()
@@ -149,7 +149,7 @@ impl Versions {
         }
     }
 
-    pub fn line(&self) -> String {
+    pub(super) fn line(&self) -> String {
         format!(
             "os {}, php {}, phpredis {}, redis {}, openssl {}",
             self.os, self.php, self.phpredis, self.redis, self.openssl

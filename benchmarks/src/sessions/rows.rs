@@ -5,12 +5,12 @@ use crate::lost;
 use std::time::Duration;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Setup {
+pub(super) enum Setup {
     Files,
     Handwritten,
     Buildpack,
     /// Not one of the three setups compared: the buildpack with
-    /// PHP_REDIS_SESSIONS_LOCKING=0, to show what locking costs and what it buys.
+    /// `PHP_REDIS_SESSIONS_LOCKING=0`, to show what locking costs and what it buys.
     BuildpackNoLock,
     /// The buildpack with one of phpredis' settings changed (see [`Setup::tweak`]), to
     /// show what each costs or saves.
@@ -21,11 +21,11 @@ pub enum Setup {
 }
 
 /// A name and its value.
-pub type Pair = (&'static str, &'static str);
+pub(super) type Pair = (&'static str, &'static str);
 
 /// One setting changed from the buildpack's defaults.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Tweak {
+pub(super) enum Tweak {
     /// `redis.pconnect.echo_check_liveness=1` (the default before phpredis 6).
     EchoCheckOn,
     /// `redis.pconnect.echo_check_liveness=0` (the default from phpredis 6 on).
@@ -41,7 +41,7 @@ pub enum Tweak {
 }
 
 impl Tweak {
-    pub const ALL: [Tweak; 6] = [
+    pub(super) const ALL: [Tweak; 6] = [
         Tweak::EchoCheckOn,
         Tweak::EchoCheckOff,
         Tweak::EarlyRefresh,
@@ -50,7 +50,7 @@ impl Tweak {
         Tweak::NotPersistent,
     ];
 
-    pub fn name(self) -> &'static str {
+    pub(super) fn name(self) -> &'static str {
         match self {
             Tweak::EchoCheckOn => "buildpack, liveness check on",
             Tweak::EchoCheckOff => "buildpack, liveness check off",
@@ -62,7 +62,7 @@ impl Tweak {
     }
 
     /// The php.ini setting, or the config var, that makes the change.
-    pub fn change(self) -> (Option<Pair>, Option<Pair>) {
+    pub(super) fn change(self) -> (Option<Pair>, Option<Pair>) {
         match self {
             Tweak::EchoCheckOn => (Some(("redis.pconnect.echo_check_liveness", "1")), None),
             Tweak::EchoCheckOff => (Some(("redis.pconnect.echo_check_liveness", "0")), None),
@@ -75,7 +75,7 @@ impl Tweak {
 }
 
 impl Setup {
-    pub fn name(self) -> &'static str {
+    pub(super) fn name(self) -> &'static str {
         match self {
             Setup::Files => "files",
             Setup::Handwritten => "hand-written",
@@ -87,7 +87,7 @@ impl Setup {
     }
 
     /// The save handler every response must report.
-    pub fn handler(self) -> &'static str {
+    pub(super) fn handler(self) -> &'static str {
         match self {
             Setup::Files => "files",
             Setup::BuildpackHandler => "user",
@@ -97,7 +97,7 @@ impl Setup {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Network {
+pub(super) enum Network {
     Local,
     Tcp,
     TcpDelay,
@@ -106,7 +106,7 @@ pub enum Network {
 }
 
 impl Network {
-    pub fn name(self, delay: Duration) -> String {
+    pub(super) fn name(self, delay: Duration) -> String {
         let ms = delay.as_secs_f64() * 1000.0;
         match self {
             Network::Local => "local disk".into(),
@@ -117,7 +117,7 @@ impl Network {
         }
     }
 
-    pub fn is_tls(self) -> bool {
+    pub(super) fn is_tls(self) -> bool {
         matches!(self, Network::Tls | Network::TlsDelay)
     }
 }
@@ -148,7 +148,7 @@ const ROWS: [(Setup, Network); 21] = [
 
 /// Where each network reaches Redis: a proxy each (no delay, or the delay), so that each
 /// row's round trips are counted; and Redis itself, for the probe.
-pub struct Ports {
+pub(super) struct Ports {
     pub direct: u16,
     pub tcp: u16,
     pub tcp_delay: u16,
@@ -157,7 +157,7 @@ pub struct Ports {
 }
 
 impl Ports {
-    pub fn port(&self, network: Network) -> Option<u16> {
+    pub(super) fn port(&self, network: Network) -> Option<u16> {
         match network {
             Network::Local => None,
             Network::Tcp => Some(self.tcp),
@@ -169,7 +169,7 @@ impl Ports {
 }
 
 /// What one row measured.
-pub struct RowResult {
+pub(super) struct RowResult {
     pub setup: Setup,
     pub network: Network,
     pub skipped: Option<String>,
@@ -185,7 +185,7 @@ pub struct RowResult {
 
 impl RowResult {
     /// Every row, nothing measured yet; the TLS rows skipped when Redis has no TLS port.
-    pub fn all(ports: &Ports) -> Vec<RowResult> {
+    pub(super) fn all(ports: &Ports) -> Vec<RowResult> {
         ROWS.iter()
             .map(|&(setup, network)| RowResult {
                 setup,
@@ -203,7 +203,7 @@ impl RowResult {
             .collect()
     }
 
-    pub fn label(&self, delay: Duration) -> String {
+    pub(super) fn label(&self, delay: Duration) -> String {
         format!("{} / {}", self.setup.name(), self.network.name(delay))
     }
 }

@@ -14,7 +14,7 @@ use std::time::Duration;
 use test_support::{Frontend, WebStack};
 
 /// What a setup asks of the web server: the app, PHP's settings and the app's config vars.
-pub struct Site {
+pub(super) struct Site {
     /// The slug: the dyno's HOME and working directory; its `public/` is the document root.
     pub slug: PathBuf,
     /// Source the slug's `.profile.d` scripts first, as a dyno boots.
@@ -39,7 +39,7 @@ impl ServerKind {
 }
 
 /// A running web server of some kind, serving a [`Site`] on 127.0.0.1.
-pub trait WebServer {
+pub(super) trait WebServer {
     fn port(&self) -> u16;
     /// Stops it and everything it started; a second call does nothing.
     fn stop(&mut self);
@@ -48,7 +48,7 @@ pub trait WebServer {
 }
 
 /// A web server for one setup, started and checked; stopped on drop.
-pub struct Server {
+pub(super) struct Server {
     inner: Box<dyn WebServer>,
     log: PathBuf,
     log_start: u64,
@@ -57,7 +57,7 @@ pub struct Server {
 impl Server {
     /// Starts `kind` for `site` on a free port (another one if that fails), and checks
     /// that a request reaches the save handler `handler`.
-    pub fn start(kind: ServerKind, site: &Site, handler: &str) -> anyhow::Result<Server> {
+    pub(super) fn start(kind: ServerKind, site: &Site, handler: &str) -> anyhow::Result<Server> {
         let mut last_error = anyhow!("not started");
         for _ in 0..3 {
             let log_start = std::fs::metadata(&site.log).map_or(0, |m| m.len());
@@ -74,7 +74,7 @@ impl Server {
         Err(last_error)
     }
 
-    pub fn port(&self) -> u16 {
+    pub(super) fn port(&self) -> u16 {
         self.inner.port()
     }
 
@@ -97,7 +97,7 @@ impl Server {
     }
 
     /// Warnings and errors logged since this server started.
-    pub fn warnings(&self) -> Vec<String> {
+    pub(super) fn warnings(&self) -> Vec<String> {
         let text = std::fs::read(&self.log).unwrap_or_default();
         let start = usize::try_from(self.log_start).unwrap_or(0).min(text.len());
         String::from_utf8_lossy(&text[start..])
@@ -216,7 +216,7 @@ impl WebServer for FpmNginx {
 
 /// `program args` as the dyno would run it: a clean environment (PATH, HOME at the slug,
 /// the site's config vars) in the slug, after the `.profile.d` scripts when the site boots.
-pub fn dyno_command(site: &Site, program: &str, args: &[String]) -> Command {
+pub(super) fn dyno_command(site: &Site, program: &str, args: &[String]) -> Command {
     const BOOT: &str = r#"for f in "$HOME"/.profile.d/*.sh; do . "$f"; done
 exec "$@""#;
     let mut command = if site.boot {
@@ -238,13 +238,13 @@ exec "$@""#;
 
 /// A process started in a group of its own, with its stderr appended to the site's log;
 /// the whole group is killed on [`ProcessGroup::kill`], on drop, and on Ctrl-C.
-pub struct ProcessGroup {
+pub(super) struct ProcessGroup {
     child: Child,
     killed: bool,
 }
 
 impl ProcessGroup {
-    pub fn spawn(mut command: Command, site: &Site) -> anyhow::Result<ProcessGroup> {
+    pub(super) fn spawn(mut command: Command, site: &Site) -> anyhow::Result<ProcessGroup> {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -263,7 +263,7 @@ impl ProcessGroup {
         })
     }
 
-    pub fn kill(&mut self) {
+    pub(super) fn kill(&mut self) {
         if !std::mem::replace(&mut self.killed, true) {
             sys::kill_group(self.child.id());
             let _ = self.child.wait();

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 /// The Redis commands of one request, and the round trips it waits for.
 #[derive(Serialize)]
-pub struct Trace {
+pub(super) struct Trace {
     setup: &'static str,
     commands: Vec<String>,
     new_connection: bool,
@@ -22,7 +22,7 @@ pub struct Trace {
 /// Traces `setup`: its commands (see [`monitor`]), then the round trips a request waits
 /// for, measured: one client, one worker, the median latency with Redis behind the delay
 /// proxy minus the median without it, divided by the round trip the proxy adds.
-pub fn trace(bench: &Bench, setup: Setup, added_rtt_ms: f64) -> anyhow::Result<Trace> {
+pub(super) fn trace(bench: &Bench, setup: Setup, added_rtt_ms: f64) -> anyhow::Result<Trace> {
     let (commands, new_connection) = monitor(bench, setup)?;
     let direct = one_client_p50_ms(bench, setup, Network::Tcp)?;
     let delayed = one_client_p50_ms(bench, setup, Network::TcpDelay)?;
