@@ -1358,3 +1358,63 @@ fn long_url_lists_on_cnb_keep_every_process_startable() {
     assert_eq!(php.stdout, format!("redis {save_path}"));
     assert_eq!(save_path.matches("tcp://h:6379?").count(), 400);
 }
+
+/// Symfony's `NativeSessionStorage` (Debian's php-symfony-http-foundation)
+/// keeps its session in Redis under the launcher, through exec.d, with PHP's ids; and with
+/// `PHP_REDIS_SESSIONS_HANDLER=buildpack`, exec.d keeps phpredis' handler for it and says
+/// so once, as boot does on classic.
+#[test]
+fn symfony_native_sessions_in_redis_under_the_launcher() {
+    let redis = Redis::start();
+    let password = format!("{SECRET_MARKER}-cnb-symfony");
+    redis.require_password(&password);
+    let url = format!(
+        "redis://:{}@127.0.0.1:{}",
+        url_encode(&password),
+        redis.port
+    );
+    let app = app_with_packages(&["symfony/http-foundation"]);
+    let built = cnb_build(app.path(), PhpFrom::Images, &[]);
+    let script = repo_dir().join("tests/php/symfony_cli.php");
+    let script = script.to_str().unwrap();
+    for handler in ["phpredis", "buildpack"] {
+        let launch = built.launch(&[("REDIS_URL", &url), ("PHP_REDIS_SESSIONS_HANDLER", handler)]);
+        let visit = |extra: &[(&str, &str)]| {
+            let ran = launch.run("php", &[script], extra);
+            assert_eq!(
+                (ran.code, ran.stderr.as_str()),
+                (Some(0), ""),
+                "{}",
+                ran.stdout
+            );
+            assert_no_secret("php output", &ran.all(), &[&password]);
+            serde_json::from_str::<serde_json::Value>(ran.stdout.trim()).unwrap()
+        };
+        let first = visit(&[]);
+        let id = first["session_id"].as_str().unwrap().to_string();
+        let second = visit(&[("SESSION_ID", &id)]);
+        assert_eq!(
+            (&first["visits"], &second["visits"]),
+            (&1.into(), &2.into())
+        );
+        assert_eq!(second["strict_mode"], "1");
+        let stored = redis
+            .get(0, &session_key(&built.layer(), &id))
+            .unwrap_or_else(|| panic!("{handler}: not under phpredis' key"));
+        assert!(stored.contains(r#"s:6:"visits";i:2;"#), "{stored}");
+        // A made-up id is replaced (strict mode), not kept.
+        let made_up = visit(&[("SESSION_ID", "made-up-by-a-client")]);
+        assert_eq!(made_up["visits"], 1);
+        assert_ne!(made_up["session_id"], "made-up-by-a-client");
+        let exec_d = launch.exec_d_output();
+        let expected = usize::from(handler == "buildpack");
+        assert_eq!(
+            exec_d
+                .matches("but the app uses Symfony's HttpFoundation")
+                .count(),
+            expected,
+            "{exec_d}"
+        );
+        assert_no_secret("exec.d output", &exec_d, &[&password]);
+    }
+}
