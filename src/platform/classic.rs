@@ -3,7 +3,7 @@
 
 use crate::app::{self, FileError};
 use crate::build::{self, Event, Input, PhpLocation, Platform};
-use crate::env::{COMPOSER, INSTALL_DEV};
+use crate::env::{COMPOSER, Env, EnvValue, INSTALL_DEV, ProcessEnv};
 use crate::log::{BUILDPACK_NAME, classic as log};
 use crate::messages;
 use std::io::{self, Write};
@@ -14,7 +14,8 @@ use std::path::Path;
 /// with the reason on stderr.
 #[must_use]
 pub fn detect(build_dir: &Path) -> u8 {
-    let install_dev = std::env::var_os(INSTALL_DEV).is_some();
+    // Set at all, even empty or not UTF-8, as the PHP buildpack reads it.
+    let install_dev = ProcessEnv.value(INSTALL_DEV) != EnvValue::Unset;
     match app::detect(build_dir, None, app::Rules::Classic { install_dev }) {
         Ok(_) => {
             println!("{BUILDPACK_NAME}");
