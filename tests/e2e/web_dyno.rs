@@ -403,6 +403,133 @@ fn outage_answers_in_time(rt: &Runtime, handler: Handler, tls: bool) {
     }
 }
 
+/// What `/lock.php` answered: (`session_start()`, the visits it found, `session_write_close()`).
+fn lock_page(body: &str) -> (bool, u64, bool) {
+    let answer: serde_json::Value =
+        serde_json::from_str(body.trim()).unwrap_or_else(|_| panic!("lock.php answered {body}"));
+    (
+        answer["started"].as_bool().unwrap(),
+        answer["found"].as_u64().unwrap(),
+        answer["closed"].as_bool().unwrap(),
+    )
+}
+
+/// The README's "Password logged?" column for a failed lock: phpredis' handler's failure
+/// makes PHP quote `session.save_path`, password included (at least once), and nothing
+/// else shows it; the buildpack's handler says `warning` and shows no password anywhere.
+fn assert_password_only_where_the_table_says(log: &str, handler: Handler, warning: &str) {
+    match handler {
+        Handler::Phpredis => {
+            let (quotes, rest): (Vec<&str>, Vec<&str>) = log.lines().partition(|line| {
+                line.contains("(path: ") || line.contains("session.save_path is correct (")
+            });
+            let rest = rest.join("\n");
+            assert!(
+                !quotes.is_empty(),
+                "no warning quotes the save path:\n{rest}"
+            );
+            assert_no_secret("the dyno's log", &rest, &[PASSWORD]);
+        }
+        Handler::Buildpack => {
+            assert!(
+                log.contains(&format!("php-redis-sessions: {warning}")),
+                "{log}"
+            );
+            assert_no_secret("the dyno's log", log, &[PASSWORD]);
+        }
+    }
+}
+
+/// The README's "lock not taken within the wait" row: while one request holds the
+/// session, another one on it waits (here 0.2 s: 20 tries 10 ms apart) and then: with
+/// phpredis 6, `session_start()` fails; with phpredis 5.3, it succeeds with the data and
+/// its write is refused at the end, silently; with the buildpack's handler,
+/// `session_start()` fails with one warning that holds no password. Either way only the
+/// holder's write lands.
+fn lock_not_taken(rt: &Runtime, handler: Handler) {
+    let setup = Setup::new(rt, false);
+    let dyno = setup.dyno_with(
+        rt,
+        handler,
+        Frontend::Nginx,
+        2,
+        &[("PHP_REDIS_SESSIONS_LOCK_RETRIES", "20")],
+    );
+    let (_, cookie, _) = dyno.get("/", None);
+    let cookie = cookie.unwrap();
+    let (holder, waiter) = std::thread::scope(|scope| {
+        let holder = scope.spawn(|| dyno.request("/lock.php?hold_ms=1500", Some(&cookie)));
+        std::thread::sleep(Duration::from_millis(300));
+        let waiter = dyno.request("/lock.php", Some(&cookie));
+        (holder.join().unwrap(), waiter)
+    });
+    assert_eq!(lock_page(&holder.body), (true, 1, true), "{}", dyno.log());
+    let expected = match handler {
+        Handler::Phpredis if !rt.is_trixie() => (true, 1, true),
+        _ => (false, 0, false),
+    };
+    assert_eq!(lock_page(&waiter.body), expected, "{}", waiter.body);
+    let id = cookie.trim_start_matches("PHPSESSID=");
+    let stored = setup.redis.get(0, &handler.key(&setup.slug, id));
+    assert_eq!(
+        stored.as_deref(),
+        Some("visits|i:2;"),
+        "only the holder's write"
+    );
+    assert_password_only_where_the_table_says(
+        &dyno.log(),
+        handler,
+        "the session lock could not be taken in time",
+    );
+}
+
+/// The README's "the lock expired before the write" row: a request that holds its
+/// session past `lock_expire` (here 1 s) has its write refused: phpredis'
+/// `session_write_close()` still returns true; the buildpack's handler drops it with a
+/// warning that holds no password.
+fn lock_expired(rt: &Runtime, handler: Handler) {
+    let setup = Setup::new(rt, false);
+    let dyno = setup.dyno_with(
+        rt,
+        handler,
+        Frontend::Nginx,
+        2,
+        &[("PHP_REDIS_SESSIONS_LOCK_EXPIRE", "1")],
+    );
+    let (_, cookie, _) = dyno.get("/", None);
+    let cookie = cookie.unwrap();
+    let late = dyno.request("/lock.php?hold_ms=2000", Some(&cookie));
+    assert_eq!(lock_page(&late.body), (true, 1, true), "{}", dyno.log());
+    let id = cookie.trim_start_matches("PHPSESSID=");
+    let stored = setup.redis.get(0, &handler.key(&setup.slug, id));
+    assert_eq!(
+        stored.as_deref(),
+        Some("visits|i:1;"),
+        "the late write landed"
+    );
+    assert_password_only_where_the_table_says(
+        &dyno.log(),
+        handler,
+        "the session lock expired before the write",
+    );
+}
+
+fn lock_not_taken_in_time(rt: &Runtime) {
+    lock_not_taken(rt, Handler::Phpredis);
+}
+
+fn buildpack_handler_lock_not_taken_in_time(rt: &Runtime) {
+    lock_not_taken(rt, Handler::Buildpack);
+}
+
+fn lock_expired_before_the_write(rt: &Runtime) {
+    lock_expired(rt, Handler::Phpredis);
+}
+
+fn buildpack_handler_lock_expired_before_the_write(rt: &Runtime) {
+    lock_expired(rt, Handler::Buildpack);
+}
+
 /// An app whose own code `pconnect`s to the same Redis (with the same timeout as the
 /// sessions, and the host written as phpredis' save path writes it, `tcp://HOST`, as
 /// every TLS app must) and switches to database 3 does not move the sessions there: the
@@ -685,6 +812,10 @@ in_both_runtimes!(
     credential_rotation_over_tls_after_restart,
     round_trips_per_request,
     doctor_names_what_php_fpm_serves,
+    lock_not_taken_in_time,
+    buildpack_handler_lock_not_taken_in_time,
+    lock_expired_before_the_write,
+    buildpack_handler_lock_expired_before_the_write,
     buildpack_handler_nginx_concurrent_requests,
     buildpack_handler_apache_concurrent_requests,
     buildpack_handler_apache_concurrent_requests_over_tls,
