@@ -1418,3 +1418,52 @@ fn symfony_native_sessions_in_redis_under_the_launcher() {
         assert_no_secret("exec.d output", &exec_d, &[&password]);
     }
 }
+
+/// Hardening item 13 on CNB: what `bin/build` writes into the layer has fixed modes
+/// whatever the umask the platform runs the lifecycle with (755 directories and
+/// programs, 644 files; nothing group- or world-writable, nothing unreadable).
+#[test]
+fn layer_files_have_sensible_modes_under_any_umask() {
+    let mut listings = vec![];
+    for umask in [0o022, 0o000, 0o077] {
+        let lifecycle = Lifecycle::with_php_in_the_images(&example_app());
+        lifecycle.set_umask(umask);
+        let detect = lifecycle.detect(Buildpack::assemble().dir.path());
+        assert_eq!(detect.code, Some(0), "{}", detect.output);
+        let buildpack = Buildpack::assemble();
+        let build = lifecycle.build(buildpack.dir.path());
+        assert_eq!(build.code, Some(0), "umask {umask:03o}: {}", build.output);
+        let layer = lifecycle
+            .buildpack_layers(&buildpack_id(buildpack.dir.path()))
+            .join(LAYER);
+        let listing: Vec<String> = walk(&layer)
+            .into_iter()
+            .map(|path| {
+                let meta = std::fs::symlink_metadata(&path).unwrap();
+                let kind = if meta.is_symlink() {
+                    "link".to_string()
+                } else {
+                    format!(
+                        "{:03o}",
+                        std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o777
+                    )
+                };
+                format!("{kind} {}", path.strip_prefix(&layer).unwrap().display())
+            })
+            .collect();
+        for line in &listing {
+            assert!(
+                ["755 ", "644 ", "link "]
+                    .iter()
+                    .any(|mode| line.starts_with(mode)),
+                "umask {umask:03o}: {line}"
+            );
+        }
+        listings.push(listing);
+    }
+    assert!(!listings[0].is_empty());
+    assert!(
+        listings.iter().all(|listing| *listing == listings[0]),
+        "the modes follow the umask: {listings:#?}"
+    );
+}

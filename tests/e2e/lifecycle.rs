@@ -141,6 +141,9 @@ pub(crate) struct Lifecycle {
     earlier: RefCell<Vec<String>>,
     /// `CNB_TARGET_ARCH`: the run image's architecture.
     target_arch: RefCell<String>,
+    /// The umask the phases run with (the test's own when `None`): a platform may run
+    /// the lifecycle under any.
+    umask: RefCell<Option<u32>>,
 }
 
 impl Lifecycle {
@@ -179,6 +182,7 @@ impl Lifecycle {
             image_path,
             earlier: RefCell::new(vec![]),
             target_arch: RefCell::new("amd64".into()),
+            umask: RefCell::new(None),
         };
         for dir in ["workspace", "layers", "plans", "home", "tmp"] {
             Self::give_to_cnb_user(&lifecycle.root.path().join(dir));
@@ -216,6 +220,11 @@ impl Lifecycle {
     /// or the default on an arm64 machine): `CNB_TARGET_ARCH`.
     pub(crate) fn set_target_arch(&self, arch: &str) {
         *self.target_arch.borrow_mut() = arch.to_string();
+    }
+
+    /// Runs the phases under `umask` (for example `0o000`).
+    pub(crate) fn set_umask(&self, umask: u32) {
+        *self.umask.borrow_mut() = Some(umask);
     }
 
     /// The user-provided variables, as the platform gives them to buildpacks (`pack build
@@ -455,6 +464,19 @@ impl Lifecycle {
             .stderr(writer);
         if is_root() {
             command.uid(CNB_USER.0).gid(CNB_USER.1);
+        }
+        if let Some(umask) = *self.umask.borrow() {
+            // SAFETY: umask is async-signal-safe and changes the child's mask only.
+            #[allow(
+                unsafe_code,
+                reason = "a child's umask can only be set between fork and exec"
+            )]
+            unsafe {
+                command.pre_exec(move || {
+                    libc::umask(umask as libc::mode_t);
+                    Ok(())
+                });
+            }
         }
         let mut child = command.spawn().unwrap();
         // The parent's copies of the write end, so that the read ends with the child.
