@@ -11,6 +11,8 @@ ensure_packages() {
   command -v curl >/dev/null || missing+=(curl)
   command -v readelf >/dev/null || missing+=(binutils)
   command -v openssl >/dev/null || missing+=(openssl)
+  # libfuzzer-sys compiles libFuzzer (C++) for the fuzz targets' smoke run.
+  command -v c++ >/dev/null || missing+=(g++)
   # The web tier: php-fpm behind nginx or Apache httpd, as Heroku's web dynos run PHP.
   compgen -G '/usr/sbin/php-fpm*' >/dev/null || missing+=(php-fpm)
   command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx)

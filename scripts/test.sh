@@ -32,6 +32,21 @@ shellcheck -x bin/detect bin/compile bin/release bin/build lib/find-helper.sh fi
 echo "==> pack-tests (lint only: pack and Docker are not available)"
 cargo fmt --manifest-path pack-tests/Cargo.toml --check
 cargo clippy --quiet --manifest-path pack-tests/Cargo.toml --all-targets --target-dir target/pack-tests -- -D warnings
+# The fuzz targets are not part of the workspace: lint them, build them, and run each over
+# its seeds and 20,000 mutations of them (libFuzzer without coverage: a smoke run that
+# keeps them compiling and their assertions true; the README's cargo fuzz runs are the
+# real thing).
+echo "==> fuzz/: lint, build, and a smoke run of each target"
+cargo fmt --manifest-path fuzz/Cargo.toml --check
+cargo clippy --quiet --manifest-path fuzz/Cargo.toml --all-targets --target-dir target/fuzz-smoke -- -D warnings
+cargo build --quiet --release --manifest-path fuzz/Cargo.toml --target-dir target/fuzz-smoke
+for target in composer session_config; do
+  smoke=$(mktemp -d)
+  target/fuzz-smoke/release/$target -runs=200000 -seed=1 -artifact_prefix="$smoke/" \
+    "$smoke" "fuzz/seeds/$target" 2>"$smoke/log" ||
+    { echo "FAILED: fuzz target $target; its log and crashing input are in $smoke" >&2; exit 1; }
+  rm -rf "$smoke"
+done
 
 echo "==> cargo test"
 status=0
