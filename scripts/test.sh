@@ -33,7 +33,7 @@ echo "==> pack-tests (lint only: pack and Docker are not available)"
 cargo fmt --manifest-path pack-tests/Cargo.toml --check
 cargo clippy --quiet --manifest-path pack-tests/Cargo.toml --all-targets --target-dir target/pack-tests -- -D warnings
 # The fuzz targets are not part of the workspace: lint them, build them, and run each over
-# its seeds and 20,000 mutations of them (libFuzzer without coverage: a smoke run that
+# its seeds and 200,000 mutations of them (libFuzzer without coverage: a smoke run that
 # keeps them compiling and their assertions true; the README's cargo fuzz runs are the
 # real thing).
 echo "==> fuzz/: lint, build, and a smoke run of each target"

@@ -373,11 +373,12 @@ fn redis_notices(
 /// Whether this phpredis version's cluster session handler ignores strict mode: 5.x
 /// (tested with 5.3.7: a made-up id is kept as the session's; 6.2 replaces it).
 fn checks_no_cluster_ids(phpredis: &str) -> bool {
-    phpredis
-        .split('.')
-        .next()
-        .and_then(|major| major.trim().parse::<u32>().ok())
-        .is_some_and(|major| major < 6)
+    major_version(phpredis).is_some_and(|major| major < 6)
+}
+
+/// The major number of a version such as phpredis' `6.2.0`.
+pub(crate) fn major_version(version: &str) -> Option<u32> {
+    version.split('.').next()?.parse().ok()
 }
 
 enum Search {

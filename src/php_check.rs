@@ -2,6 +2,7 @@
 //! whether it loads ext-redis and which version: phpredis before 6.0 ignores the TLS
 //! options of a session save path, so `rediss://` URLs cannot work with it.
 
+use crate::boot;
 use std::io::Read;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -57,7 +58,7 @@ impl Probe {
 impl PhpCheck {
     /// phpredis 6.0 is the first whose single-server session handler honours `stream[...]`.
     pub(crate) fn tls_sessions_unsupported(&self) -> bool {
-        matches!(self, PhpCheck::Loaded { version } if major_version(version).is_some_and(|major| major < 6))
+        matches!(self, PhpCheck::Loaded { version } if boot::major_version(version).is_some_and(|major| major < 6))
     }
 }
 
@@ -85,17 +86,13 @@ fn interpret_check(stdout: &str) -> PhpCheck {
     match stdout.lines().map(str::trim).rfind(|line| !line.is_empty()) {
         Some("no-redis") => PhpCheck::NotLoaded,
         Some(line) => match line.strip_prefix("redis ") {
-            Some(version) if major_version(version).is_some() => PhpCheck::Loaded {
+            Some(version) if boot::major_version(version).is_some() => PhpCheck::Loaded {
                 version: version.to_string(),
             },
             _ => PhpCheck::Failed(CheckFailure::Unexpected),
         },
         None => PhpCheck::Failed(CheckFailure::Unexpected),
     }
-}
-
-fn major_version(version: &str) -> Option<u32> {
-    version.split('.').next()?.parse().ok()
 }
 
 /// Runs the probe with the PHP in `build_dir`, if there is one.

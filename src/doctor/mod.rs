@@ -61,12 +61,12 @@ pub fn run() -> u8 {
                         SessionHandler::Buildpack => "buildpack",
                         SessionHandler::Phpredis => config.save_handler,
                     };
-                    let verdict = probe::verdict(servers, cluster, handler, &answer);
-                    match if booted {
-                        verdict
+                    let verdict = if booted {
+                        probe::verdict(servers, cluster, handler, &answer)
                     } else {
                         Some(Cause::NotBooted)
-                    } {
+                    };
+                    match verdict {
                         None => {
                             lines.push(report::ok());
                             0

@@ -1375,7 +1375,7 @@ fn symfony_native_sessions_in_redis_under_the_launcher() {
     );
     let app = app_with_packages(&["symfony/http-foundation"]);
     let built = cnb_build(app.path(), PhpFrom::Images, &[]);
-    let script = repo_dir().join("tests/php/symfony_cli.php");
+    let script = repo_dir().join("tests/php/web/symfony.php");
     let script = script.to_str().unwrap();
     for handler in ["phpredis", "buildpack"] {
         let launch = built.launch(&[("REDIS_URL", &url), ("PHP_REDIS_SESSIONS_HANDLER", handler)]);

@@ -75,6 +75,15 @@ fn setup() -> (Buildpack, Slug) {
     (buildpack, slug)
 }
 
+/// A Redis that requires `password`, the example app built, and the URL of that Redis.
+fn with_password(rt: &Runtime, password: &str) -> (Redis, Slug, String) {
+    let redis = Redis::start_in(rt);
+    redis.require_password(password);
+    let (_bp, slug) = setup();
+    let url = format!("redis://:{}@127.0.0.1:{}", url_encode(password), redis.port);
+    (redis, slug, url)
+}
+
 fn assert_failed(ran: &Ran, cause_start: &str, passwords: &[&str]) {
     assert_eq!(ran.code, Some(1), "{}", ran.all());
     let last = ran.stdout.lines().last().unwrap_or("");
@@ -108,15 +117,8 @@ fn doctor_succeeds(rt: &Runtime) {
 
 /// With the buildpack's own handler: the doctor runs it as a request would, and says so.
 fn doctor_succeeds_with_the_buildpack_handler(rt: &Runtime) {
-    let redis = Redis::start_in(rt);
     let password = format!("{SECRET_MARKER} doctor-handler");
-    redis.require_password(&password);
-    let (_bp, slug) = setup();
-    let url = format!(
-        "redis://:{}@127.0.0.1:{}",
-        url_encode(&password),
-        redis.port
-    );
+    let (redis, slug, url) = with_password(rt, &password);
     let vars = [
         ("REDIS_URL", url.as_str()),
         ("PHP_REDIS_SESSIONS_HANDLER", "buildpack"),
@@ -175,15 +177,8 @@ fn doctor_without_url(rt: &Runtime) {
 /// launcher gets no exec.d variables): the checks still run with what boot would set, but
 /// the doctor fails, saying that this process's PHP keeps file sessions, instead of OK.
 fn doctor_in_a_process_that_was_not_booted(rt: &Runtime) {
-    let redis = Redis::start_in(rt);
     let password = format!("{SECRET_MARKER} not-booted");
-    redis.require_password(&password);
-    let (_bp, slug) = setup();
-    let url = format!(
-        "redis://:{}@127.0.0.1:{}",
-        url_encode(&password),
-        redis.port
-    );
+    let (redis, slug, url) = with_password(rt, &password);
     let env = [
         ("HOME", slug.path().as_os_str()),
         ("REDIS_URL", std::ffi::OsStr::new(&url)),

@@ -440,6 +440,22 @@ fn assert_password_only_where_the_table_says(log: &str, handler: Handler, warnin
     }
 }
 
+/// A TCP setup, a dyno with `handler` and `var` (2 workers behind nginx), and the cookie of
+/// a session it has visited once.
+fn one_session(rt: &Runtime, handler: Handler, var: (&str, &str)) -> (Setup, WebDyno, String) {
+    let setup = Setup::new(rt, false);
+    let dyno = setup.dyno_with(rt, handler, Frontend::Nginx, 2, &[var]);
+    let (_, cookie, _) = dyno.get("/", None);
+    let cookie = cookie.unwrap();
+    (setup, dyno, cookie)
+}
+
+/// What Redis holds for the session of `cookie`.
+fn stored_session(setup: &Setup, handler: Handler, cookie: &str) -> Option<String> {
+    let id = cookie.trim_start_matches("PHPSESSID=");
+    setup.redis.get(0, &handler.key(&setup.slug, id))
+}
+
 /// The README's "lock not taken within the wait" row: while one request holds the
 /// session, another one on it waits (here 0.2 s: 20 tries 10 ms apart) and then: with
 /// phpredis 6, `session_start()` fails; with phpredis 5.3, it succeeds with the data and
@@ -447,16 +463,7 @@ fn assert_password_only_where_the_table_says(log: &str, handler: Handler, warnin
 /// `session_start()` fails with one warning that holds no password. Either way only the
 /// holder's write lands.
 fn lock_not_taken(rt: &Runtime, handler: Handler) {
-    let setup = Setup::new(rt, false);
-    let dyno = setup.dyno_with(
-        rt,
-        handler,
-        Frontend::Nginx,
-        2,
-        &[("PHP_REDIS_SESSIONS_LOCK_RETRIES", "20")],
-    );
-    let (_, cookie, _) = dyno.get("/", None);
-    let cookie = cookie.unwrap();
+    let (setup, dyno, cookie) = one_session(rt, handler, ("PHP_REDIS_SESSIONS_LOCK_RETRIES", "20"));
     let (holder, waiter) = std::thread::scope(|scope| {
         let holder = scope.spawn(|| dyno.request("/lock.php?hold_ms=1500", Some(&cookie)));
         std::thread::sleep(Duration::from_millis(300));
@@ -469,8 +476,7 @@ fn lock_not_taken(rt: &Runtime, handler: Handler) {
         _ => (false, 0, false),
     };
     assert_eq!(lock_page(&waiter.body), expected, "{}", waiter.body);
-    let id = cookie.trim_start_matches("PHPSESSID=");
-    let stored = setup.redis.get(0, &handler.key(&setup.slug, id));
+    let stored = stored_session(&setup, handler, &cookie);
     assert_eq!(
         stored.as_deref(),
         Some("visits|i:2;"),
@@ -488,20 +494,10 @@ fn lock_not_taken(rt: &Runtime, handler: Handler) {
 /// `session_write_close()` still returns true; the buildpack's handler drops it with a
 /// warning that holds no password.
 fn lock_expired(rt: &Runtime, handler: Handler) {
-    let setup = Setup::new(rt, false);
-    let dyno = setup.dyno_with(
-        rt,
-        handler,
-        Frontend::Nginx,
-        2,
-        &[("PHP_REDIS_SESSIONS_LOCK_EXPIRE", "1")],
-    );
-    let (_, cookie, _) = dyno.get("/", None);
-    let cookie = cookie.unwrap();
+    let (setup, dyno, cookie) = one_session(rt, handler, ("PHP_REDIS_SESSIONS_LOCK_EXPIRE", "1"));
     let late = dyno.request("/lock.php?hold_ms=2000", Some(&cookie));
     assert_eq!(lock_page(&late.body), (true, 1, true), "{}", dyno.log());
-    let id = cookie.trim_start_matches("PHPSESSID=");
-    let stored = setup.redis.get(0, &handler.key(&setup.slug, id));
+    let stored = stored_session(&setup, handler, &cookie);
     assert_eq!(
         stored.as_deref(),
         Some("visits|i:1;"),
